@@ -1,0 +1,3 @@
+"""Core types shared by every layer: messages, events, responses, errors, structured output."""
+
+__all__: list[str] = []

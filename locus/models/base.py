@@ -1,0 +1,335 @@
+"""The model interface, and `ChatModel`: `complete`/`stream`/`ainvoke`/`bind_tools`, once.
+
+A provider class holds only configuration and hooks (URL, headers, auth, codec, quirks);
+`complete()` and `stream()` live here and both build their request with `_build_request`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from locus import __version__
+from locus.core.errors import ConfigError, ModelResponseError, ModelStreamError
+from locus.core.events import ModelChunkEvent
+from locus.core.messages import Message
+from locus.core.response import ModelResponse
+from locus.models.accumulate import StreamAccumulator
+from locus.transport.decode import aiter_ndjson, aiter_sse
+from locus.transport.errors import map_transport_errors
+from locus.transport.pool import light_client
+from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
+
+__all__ = ["ChatModel", "ClientConfig", "ModelConfig", "ModelProtocol", "ModelResponse"]
+
+logger = logging.getLogger("locus.models")
+
+# Body fields a caller may not override per call: they are the request's identity.
+_RESERVED = frozenset({"model", "messages", "stream", "stream_options"})
+
+
+@runtime_checkable
+class ModelProtocol(Protocol):
+    """What every model offers: a complete answer, or a stream of chunks."""
+
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """Return the model's complete answer to `messages`."""
+        ...
+
+    def stream(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ModelChunkEvent]:
+        """Yield the model's answer to `messages` as it arrives."""
+        ...
+
+
+class ModelConfig(BaseModel):
+    """Settings every model has; providers add their own (extra keys are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    max_tokens: int = 4096
+    temperature: float = 0.7
+    top_p: float = 0.9
+    stop_sequences: list[str] = Field(default_factory=list)
+
+
+class ClientConfig(ModelConfig):
+    """Settings of a model that talks HTTP: retries, timeouts, and the caller's own client.
+
+    Args:
+        max_retries: Re-sends allowed after a retryable failure.
+        request_timeout: Seconds allowed to connect, and between two reads of the response;
+            a stream silent for longer ends in `ModelTimeoutError`.
+        http_client: An `httpx.AsyncClient` of the caller's (proxies, custom CA, mTLS); used
+            as it is and never closed by locus.
+        default_headers: Extra headers sent with every request.
+        retry_policy: Backoff settings; when given, it replaces the one built from
+            `max_retries`.
+    """
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    max_retries: int = Field(default=3, ge=0)
+    request_timeout: float = Field(default=120.0, gt=0)
+    http_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    default_headers: dict[str, str] = Field(default_factory=dict)
+    retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
+
+
+def _normalize_tool(tool: Any) -> dict[str, Any]:
+    if hasattr(tool, "to_openai_schema"):
+        tool = tool.to_openai_schema()
+    if not isinstance(tool, Mapping):
+        raise ConfigError(f"a tool must be a dict or have to_openai_schema(), got {type(tool)!r}")
+    if "type" not in tool and "name" in tool:
+        return {"type": "function", "function": dict(tool)}
+    return dict(tool)
+
+
+class ChatModel(BaseModel):
+    """Shared machinery of every HTTP model; subclasses fill in the hooks."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    provider: ClassVar[str] = "model"
+    framing: ClassVar[Literal["sse", "ndjson"]] = "sse"
+
+    config: ClientConfig
+    _client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _bound_tools: list[dict[str, Any]] | None = PrivateAttr(default=None)
+    _bound_options: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    # Hooks ---------------------------------------------------------------------------------
+
+    def _base_url(self) -> str:
+        raise NotImplementedError
+
+    def _path(self, *, stream: bool) -> str:
+        raise NotImplementedError
+
+    def _headers(self) -> dict[str, str]:
+        return {}
+
+    def _auth(self) -> httpx.Auth | None:
+        return None
+
+    def _auth_hint(self) -> str | None:
+        return None
+
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _encode(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None,
+        options: dict[str, Any],
+        *,
+        stream: bool,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _decode(self, body: Any) -> ModelResponse:
+        raise NotImplementedError
+
+    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
+        raise NotImplementedError
+
+    # Public surface ------------------------------------------------------------------------
+
+    @property
+    def supports_structured_output(self) -> bool:
+        """Whether the provider enforces a JSON schema natively."""
+        return False
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client requests go through, created on first use."""
+        if self.config.http_client is not None:
+            return self.config.http_client
+        if self._client is None:
+            self._client = light_client(
+                base_url=self._base_url(),
+                headers=self._all_headers(),
+                timeout=self.config.request_timeout,
+                auth=self._auth(),
+            )
+        return self._client
+
+    async def close(self) -> None:
+        """Release this model's client; a caller-supplied `http_client` is left open."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Self:
+        """Return a copy that uses `tools` (and `kwargs`) whenever a call passes no tools.
+
+        Args:
+            tools: Tools in OpenAI format, bare function dicts, or objects with
+                `to_openai_schema()`.
+            **kwargs: Per-call options to bind too, such as `tool_choice`.
+        """
+        clone = self.model_copy()
+        clone._client = None
+        clone._bound_tools = [_normalize_tool(tool) for tool in tools]
+        clone._bound_options = {**self._bound_options, **kwargs}
+        return clone
+
+    async def complete(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """Send the conversation and return the complete answer.
+
+        Args:
+            messages: The conversation so far.
+            tools: Tools the model may call; the bound tools when None.
+            **kwargs: Per-call options: `max_tokens`, `temperature`, `top_p`,
+                `response_format`, and provider extras.
+
+        Raises:
+            ModelError: A typed error naming the provider and what went wrong.
+        """
+        request = self._build_request(messages, tools, kwargs, stream=False)
+        response = await self._send(request)
+        try:
+            with map_transport_errors(self.provider):
+                raw = await response.aread()
+        finally:
+            await response.aclose()
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            snippet = raw[:200].decode("utf-8", "replace") or "(empty body)"
+            raise ModelResponseError(
+                f"{self.provider}: HTTP {response.status_code} response is not JSON "
+                f"({response.headers.get('content-type', 'no content type')}): {snippet!r}",
+                provider=self.provider,
+                status_code=response.status_code,
+                body=snippet,
+            ) from exc
+        return self._decode(body)
+
+    async def stream(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ModelChunkEvent]:
+        """Send the conversation and yield the answer as it arrives.
+
+        Text and reasoning deltas are yielded at once; tool calls come complete just before
+        the final chunk (`done=True`, with `stop_reason` and `usage`). Leaving the loop early
+        closes the connection.
+
+        Raises:
+            ModelError: A typed error; when the stream breaks midway, after the text already
+                yielded, and without re-sending the request.
+        """
+        request = self._build_request(messages, tools, kwargs, stream=True)
+        response = await self._send(request)
+        try:
+            acc = StreamAccumulator(self.provider)
+            with map_transport_errors(self.provider, streaming=True):
+                async for frame in self._frames(response):
+                    for chunk in self._decode_event(frame, acc):
+                        yield chunk
+                    if acc.closed:
+                        break
+            if not acc.finished:
+                raise ModelStreamError(
+                    f"{self.provider}: the stream ended before the answer was complete",
+                    provider=self.provider,
+                    status_code=response.status_code,
+                )
+            for chunk in acc.finish():
+                yield chunk
+        finally:
+            await response.aclose()
+
+    async def ainvoke(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Message:
+        """Return only the answer's message (LangChain-style alias of `complete`)."""
+        return (await self.complete(messages, tools, **kwargs)).message
+
+    # Machinery -----------------------------------------------------------------------------
+
+    def _all_headers(self) -> dict[str, str]:
+        return {
+            "user-agent": f"locus/{__version__}",
+            "content-type": "application/json",
+            **self._headers(),
+            **self.config.default_headers,
+        }
+
+    def _build_request(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Any] | None,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool,
+    ) -> httpx.Request:
+        reserved = _RESERVED.intersection(kwargs)
+        if reserved:
+            raise ConfigError(
+                f"{self.provider}: {sorted(reserved)} cannot be set per call; "
+                "configure the model instead"
+            )
+        chosen = self._bound_tools if tools is None else [_normalize_tool(t) for t in tools]
+        options = self._options({**self._bound_options, **kwargs})
+        body = self._encode(list(messages), chosen or None, options, stream=stream)
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        url = self._base_url().rstrip("/") + self._path(stream=stream)
+        return self.client.build_request(
+            "POST",
+            url,
+            content=content,
+            headers=self._all_headers(),
+            timeout=httpx.Timeout(self.config.request_timeout),
+        )
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)
+        auth = self._auth()
+        logger.debug("%s: POST %s", self.provider, request.url)
+        return await send_with_retry(
+            self.client,
+            request,
+            RetryState(policy, self.provider),
+            auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,
+            auth_hint=self._auth_hint(),
+        )
+
+    def _frames(self, response: httpx.Response) -> AsyncIterator[Any]:
+        if self.framing == "ndjson":
+            return aiter_ndjson(response, provider=self.provider)
+        return aiter_sse(response, provider=self.provider)

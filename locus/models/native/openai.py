@@ -1,0 +1,182 @@
+"""`OpenAIModel`: OpenAI Chat Completions, and any server that speaks it."""
+
+from __future__ import annotations
+
+import os
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pydantic import Field, PrivateAttr, SecretStr
+
+from locus.core.errors import ConfigError
+from locus.core.events import ModelChunkEvent
+from locus.core.messages import Message
+from locus.core.response import ModelResponse
+from locus.models.accumulate import StreamAccumulator
+from locus.models.base import ChatModel, ClientConfig
+from locus.models.wire import openai_chat
+from locus.models.wire.openai_chat import Quirks
+
+__all__ = ["DEFAULT_OPENAI_BASE_URL", "OpenAIConfig", "OpenAIModel", "resolve_quirks"]
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+_REASONING = Quirks(token_param="max_completion_tokens", sampling=False, stop=False)
+
+# Model-family rules, first match wins; names are matched without a vendor namespace
+# (`openai.gpt-5` is `gpt-5`). The reasoning families reject `max_tokens`, sampling
+# parameters and `stop` (see fixtures/openai/reasoning_o3_mini.request.json); search-preview
+# models reject temperature and top_p.
+QUIRKS_TABLE: tuple[tuple[str, Quirks], ...] = (
+    ("o1*", _REASONING),
+    ("o3*", _REASONING),
+    ("o4*", _REASONING),
+    ("gpt-5*", _REASONING),
+    ("*-search-preview*", Quirks(sampling=False)),
+)
+
+
+def resolve_quirks(model: str, table: tuple[tuple[str, Quirks], ...] = QUIRKS_TABLE) -> Quirks:
+    """Return the rules of `model`'s family from `table` (defaults when none matches)."""
+    name = model.lower()
+    namespace, dot, rest = name.partition(".")
+    if dot and namespace.isalpha():
+        name = rest
+    for pattern, quirks in table:
+        if fnmatchcase(name, pattern):
+            return quirks
+    return Quirks()
+
+
+class OpenAIConfig(ClientConfig):
+    """Settings of an `OpenAIModel`.
+
+    `include_usage` (ours) asks for the usage chunk when streaming; turn it off for
+    compatible servers that reject `stream_options`.
+    """
+
+    model: str = "gpt-4o"
+    max_tokens: int = 4096
+    temperature: float = 0.7
+    top_p: float = 0.9
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    seed: int | None = None
+    stop_sequences: list[str] = Field(default_factory=list)
+    include_usage: bool = True
+
+
+class OpenAIModel(ChatModel):
+    """A model served through the OpenAI Chat Completions API.
+
+    The key comes from `api_key` or `OPENAI_API_KEY`, the base URL (which includes `/v1`)
+    from `base_url`, `OPENAI_BASE_URL`, or OpenAI's own. Any compatible server works through
+    `base_url`; it needs no key.
+
+    Example:
+        >>> model = OpenAIModel(model="gpt-4o")
+        >>> reply = await model.complete([Message.user("Hello!")])
+    """
+
+    provider = "openai"
+    config: OpenAIConfig
+    _quirks: Quirks = PrivateAttr(default_factory=Quirks)
+
+    def __init__(
+        self,
+        model: str = "gpt-4o",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_tokens: int = 4096,
+        temperature: float = 0.7,
+        **kwargs: Any,
+    ) -> None:
+        """Create the model; see `OpenAIConfig` for the other settings."""
+        config = self._config_class()(
+            model=model,
+            api_key=api_key,
+            base_url=base_url,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            **kwargs,
+        )
+        super().__init__(config=config)
+        self._quirks = self._resolve_quirks()
+
+    @classmethod
+    def _config_class(cls) -> type[OpenAIConfig]:
+        return OpenAIConfig
+
+    def _resolve_quirks(self) -> Quirks:
+        return resolve_quirks(self.config.model)
+
+    @property
+    def supports_structured_output(self) -> bool:
+        """OpenAI enforces `response_format={"type": "json_schema", ...}` natively."""
+        return True
+
+    def _base_url(self) -> str:
+        return self.config.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL
+
+    def _path(self, *, stream: bool) -> str:
+        return "/chat/completions"
+
+    def _api_key(self) -> str | None:
+        if self.config.api_key is not None:
+            return self.config.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key()
+        if key is None and self._base_url().startswith(DEFAULT_OPENAI_BASE_URL):
+            raise ConfigError(f"openai: no API key: {self._auth_hint()}")
+        headers = {} if key is None else {"authorization": f"Bearer {key}"}
+        organization = self.config.organization or os.environ.get("OPENAI_ORG_ID")
+        project = self.config.project or os.environ.get("OPENAI_PROJECT_ID")
+        if organization:
+            headers["openai-organization"] = organization
+        if project:
+            headers["openai-project"] = project
+        return headers
+
+    def _auth_hint(self) -> str | None:
+        return "set OPENAI_API_KEY or pass api_key="
+
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        config = self.config
+        options: dict[str, Any] = {
+            "model": config.model,
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "stop": config.stop_sequences,
+            "frequency_penalty": config.frequency_penalty,
+            "presence_penalty": config.presence_penalty,
+            "seed": config.seed,
+            "include_usage": config.include_usage,
+        }
+        for key, value in kwargs.items():
+            options["stop" if key == "stop_sequences" else key] = value
+        return options
+
+    def _encode(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None,
+        options: dict[str, Any],
+        *,
+        stream: bool,
+    ) -> dict[str, Any]:
+        return openai_chat.build_request(
+            messages, tools, options, stream=stream, quirks=self._quirks
+        )
+
+    def _decode(self, body: Any) -> ModelResponse:
+        return openai_chat.parse_response(body, provider=self.provider)
+
+    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
+        return openai_chat.parse_event(event, acc)

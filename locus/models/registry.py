@@ -1,0 +1,68 @@
+"""`get_model("provider:model")`: the provider table and its lazy factories."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from locus.models.base import ModelProtocol
+
+__all__ = ["get_model", "list_providers", "register_provider"]
+
+
+def _lazy(module: str, name: str, model_arg: str = "model") -> Callable[..., ModelProtocol]:
+    """A factory that imports the provider's module only when a model is made."""
+
+    def factory(model_id: str, **kwargs: Any) -> ModelProtocol:
+        cls = getattr(importlib.import_module(module), name)
+        model: ModelProtocol = cls(**{model_arg: model_id}, **kwargs)
+        return model
+
+    factory.__qualname__ = f"make_{name}"
+    return factory
+
+
+_PROVIDERS: dict[str, Callable[..., ModelProtocol]] = {
+    "openai": _lazy("locus.models.native.openai", "OpenAIModel"),
+}
+
+
+def register_provider(prefix: str, factory: Callable[..., ModelProtocol]) -> None:
+    """Register (or replace) the factory behind `prefix`.
+
+    Args:
+        prefix: The provider name used in model strings (`"openai"`).
+        factory: Called as `factory(model_name, **kwargs)`; returns the model.
+    """
+    _PROVIDERS[prefix] = factory
+
+
+def list_providers() -> list[str]:
+    """Return the registered provider prefixes."""
+    return list(_PROVIDERS)
+
+
+def get_model(model_string: str, **kwargs: Any) -> ModelProtocol:
+    """Create a model from `"provider:model_name"`.
+
+    The string is split on its first colon, so `"ollama:llama3.3:70b"` is provider `ollama`,
+    model `llama3.3:70b`. `kwargs` go to the provider's constructor.
+
+    Raises:
+        ValueError: There is no colon, or the provider is unknown.
+    """
+    provider, colon, model_id = model_string.partition(":")
+    if not colon:
+        raise ValueError(
+            f"model string must be 'provider:model', got {model_string!r}; "
+            f"available providers: {', '.join(list_providers())}"
+        )
+    factory = _PROVIDERS.get(provider)
+    if factory is None:
+        raise ValueError(
+            f"unknown provider {provider!r} in {model_string!r}; "
+            f"available providers: {', '.join(list_providers())}"
+        )
+    return factory(model_id, **kwargs)

@@ -1,0 +1,273 @@
+"""The one stream decoder: bytes to lines, lines to SSE events or NDJSON values.
+
+The decoders are push-based and pure (`feed(chunk) -> list`, `flush() -> list`), so any
+chunking of the same bytes gives the same output; `aiter_sse` and `aiter_ndjson` are the thin
+async adapters over an `httpx.Response`.
+
+Lines end at CR, LF or CRLF (a CRLF split across chunks counts once); UTF-8 is decoded
+incrementally, so a character split across chunks is kept whole, and invalid bytes become
+U+FFFD. One leading byte-order mark is dropped. A line longer than the bound is an error, so
+memory per stream stays bounded. SSE follows the WHATWG rules (§9.2.5-9.2.6): comments
+ignored, multi-line `data` joined with LF, events without data not dispatched, and an event
+not closed by a blank line before EOF discarded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from locus.core.errors import ModelResponseError, ModelStreamError
+
+__all__ = [
+    "DEFAULT_MAX_LINE_LENGTH",
+    "LineDecoder",
+    "NDJSONDecoder",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "aiter_ndjson",
+    "aiter_sse",
+]
+
+DEFAULT_MAX_LINE_LENGTH = 8 * 1024 * 1024
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _label(provider: str | None) -> str:
+    return f"{provider}: " if provider else ""
+
+
+class LineDecoder:
+    """Split a byte stream into text lines, whatever the chunking.
+
+    Args:
+        max_line_length: Longest line accepted, in characters.
+        provider: Named in error messages.
+    """
+
+    def __init__(
+        self, max_line_length: int = DEFAULT_MAX_LINE_LENGTH, provider: str | None = None
+    ) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._parts: list[str] = []
+        self._size = 0
+        self._skip_lf = False
+        self._started = False
+        self._max = max_line_length
+        self._provider = provider
+
+    def feed(self, data: bytes) -> list[str]:
+        """Decode `data` and return the lines it completes."""
+        text = self._utf8.decode(data)
+        return self._split(text) if text else []
+
+    def flush(self) -> list[str]:
+        """End the stream: return the remaining lines, the unterminated last one included."""
+        text = self._utf8.decode(b"", final=True)
+        lines = self._split(text) if text else []
+        if self._parts:
+            lines.append("".join(self._parts))
+            self._parts = []
+            self._size = 0
+        return lines
+
+    @property
+    def pending(self) -> bool:
+        """Whether an unterminated line is buffered."""
+        return bool(self._parts)
+
+    def _trim(self, text: str) -> str:
+        # Drop a leading byte-order mark, and the LF of a CRLF whose CR ended the last chunk.
+        if not self._started:
+            self._started = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[:1] == "\n":
+                text = text[1:]
+        return text
+
+    def _split(self, text: str) -> list[str]:
+        text = self._trim(text)
+        if not text:
+            return []
+        if "\n" not in text and "\r" not in text:
+            self._parts.append(text)
+            self._size += len(text)
+            if self._size > self._max:
+                self._too_long()
+            return []
+        if self._parts:
+            text = "".join(self._parts) + text
+            self._parts = []
+        lines = _NEWLINE.split(text)
+        tail = lines.pop()
+        self._skip_lf = text[-1] == "\r"
+        self._size = len(tail)
+        if tail:
+            self._parts.append(tail)
+        if len(text) > self._max and max(self._size, *map(len, lines)) > self._max:
+            self._too_long()
+        return lines
+
+    def _too_long(self) -> None:
+        raise ModelResponseError(
+            f"{_label(self._provider)}a stream line is longer than {self._max} characters",
+            provider=self._provider,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One dispatched server-sent event."""
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None
+
+    def json(self) -> Any:
+        """Parse `data` as JSON."""
+        return json.loads(self.data)
+
+
+class SSEDecoder:
+    """Turn a `text/event-stream` byte stream into `ServerSentEvent`s.
+
+    Args:
+        max_line_length: Longest line accepted, in characters.
+        provider: Named in error messages.
+    """
+
+    def __init__(
+        self, max_line_length: int = DEFAULT_MAX_LINE_LENGTH, provider: str | None = None
+    ) -> None:
+        self._lines = LineDecoder(max_line_length, provider)
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id = ""
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode `chunk` and return the events it completes."""
+        return self._process(self._lines.feed(chunk))
+
+    def flush(self) -> list[ServerSentEvent]:
+        """End the stream; an event not closed by a blank line is discarded, per the spec."""
+        events = self._process(self._lines.flush())
+        self._data = []
+        self._event = ""
+        return events
+
+    def _process(self, lines: list[str]) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            if line.startswith("data:"):
+                value = line[5:]
+                self._data.append(value[1:] if value[:1] == " " else value)
+            elif not line:
+                if self._data:
+                    data = "\n".join(self._data)
+                    events.append(
+                        ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
+                    )
+                    self._data = []
+                self._event = ""
+            elif line[0] != ":":
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
+        name, _, value = line.partition(":")
+        if value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+
+
+class NDJSONDecoder:
+    """Turn a newline-delimited JSON byte stream into parsed values; blank lines are skipped.
+
+    Args:
+        max_line_length: Longest line accepted, in characters.
+        provider: Named in error messages.
+    """
+
+    def __init__(
+        self, max_line_length: int = DEFAULT_MAX_LINE_LENGTH, provider: str | None = None
+    ) -> None:
+        self._lines = LineDecoder(max_line_length, provider)
+        self._provider = provider
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """Decode `chunk` and return the values of the lines it completes."""
+        return [self._parse(line) for line in self._lines.feed(chunk) if line.strip()]
+
+    def flush(self) -> list[Any]:
+        """End the stream; a last line without a newline is parsed if it is complete JSON."""
+        truncated = self._lines.pending
+        values: list[Any] = []
+        for line in self._lines.flush():
+            if line.strip():
+                values.append(self._parse(line, truncated=truncated))
+        return values
+
+    def _parse(self, line: str, *, truncated: bool = False) -> Any:
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError as exc:
+            if truncated:
+                raise ModelStreamError(
+                    f"{_label(self._provider)}the stream ended in the middle of a JSON line",
+                    provider=self._provider,
+                    body=line,
+                ) from exc
+            raise ModelResponseError(
+                f"{_label(self._provider)}a stream line is not valid JSON: {exc.msg}",
+                provider=self._provider,
+                body=line,
+            ) from exc
+
+
+async def aiter_sse(
+    response: httpx.Response,
+    *,
+    provider: str | None = None,
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+) -> AsyncIterator[ServerSentEvent]:
+    """Yield the server-sent events of a streamed `httpx.Response`."""
+    decoder = SSEDecoder(max_line_length, provider)
+    async for chunk in response.aiter_bytes():
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.flush():
+        yield event
+
+
+async def aiter_ndjson(
+    response: httpx.Response,
+    *,
+    provider: str | None = None,
+    max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+) -> AsyncIterator[Any]:
+    """Yield the JSON values of a streamed newline-delimited JSON `httpx.Response`."""
+    decoder = NDJSONDecoder(max_line_length, provider)
+    async for chunk in response.aiter_bytes():
+        for value in decoder.feed(chunk):
+            yield value
+    for value in decoder.flush():
+        yield value
