@@ -1,0 +1,35 @@
+"""Shared fixtures: a clean environment, transcript loading, a local HTTP server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server import FakeServer
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+_SCRUBBED_PREFIXES = ("OPENAI_", "ANTHROPIC_", "OLLAMA_", "OCI_")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's keys, hosts or OCI settings."""
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name)
+    yield
+
+
+def fixture_bytes(relative: str) -> bytes:
+    """The bytes of a transcript under `fixtures/`, exactly as on the wire."""
+    return (FIXTURES / relative).read_bytes()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeServer]:
+    async with FakeServer() as running:
+        yield running

@@ -1,0 +1,160 @@
+"""A small HTTP/1.1 server on 127.0.0.1 (standard library asyncio) that replays transcripts.
+
+Each request takes the next scripted `Reply`: a status, headers and a body sent whole
+(`Content-Length`) or in chunks (`Transfer-Encoding: chunked`) with delays, a stall before the
+headers, or a connection dropped midway. Requests are recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Self
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    chunk_size: int | None = None  # stream the body in pieces of this size (chunked encoding)
+    delay: float = 0.0  # seconds between pieces
+    stall: float = 0.0  # seconds before the status line
+    drop_after: int | None = None  # close the connection after this many pieces
+    reset: bool = False  # close the connection without answering
+
+    @classmethod
+    def sse(cls, body: bytes, **kwargs: object) -> Reply:
+        kwargs.setdefault("chunk_size", 64)
+        return cls(body=body, headers={"content-type": "text/event-stream"}, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def json(cls, body: bytes, status: int = 200, **kwargs: object) -> Reply:
+        return cls(status=status, body=body, headers={"content-type": "application/json"}, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[Recorded] = []
+        self.connections_opened = 0
+        self.connections_closed = 0
+        self.closed = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def enqueue(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.connections_opened += 1
+        try:
+            while await self._serve_one(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self.connections_closed += 1
+            self.closed.set()
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            self._tasks.discard(task)
+
+    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.requests.append(Recorded(method, path, headers, body))
+        reply = (
+            self.replies.popleft() if self.replies else Reply(status=500, body=b"no reply scripted")
+        )
+        if reply.stall:
+            await asyncio.sleep(reply.stall)
+        if reply.reset:
+            return False
+        return await self._write(writer, reply)
+
+    async def _write(self, writer: asyncio.StreamWriter, reply: Reply) -> bool:
+        status = f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Status')}\r\n"
+        headers = dict(reply.headers)
+        if reply.chunk_size is None:
+            headers["content-length"] = str(len(reply.body))
+        else:
+            headers["transfer-encoding"] = "chunked"
+        head = status + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        writer.write(head.encode("latin-1"))
+        if reply.chunk_size is None:
+            writer.write(reply.body)
+            await writer.drain()
+            return True
+        pieces = [
+            reply.body[i : i + reply.chunk_size]
+            for i in range(0, len(reply.body), reply.chunk_size)
+        ]
+        for sent, piece in enumerate(pieces):
+            if reply.drop_after is not None and sent >= reply.drop_after:
+                await writer.drain()
+                return False
+            writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            await writer.drain()
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+        if reply.drop_after is not None and reply.drop_after >= len(pieces):
+            return False
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
