@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from locus.core.events import ModelChunkEvent
@@ -59,3 +59,13 @@ def summarize_response(response: ModelResponse) -> dict[str, Any]:
         "usage": response.usage,
         "stop_reason": response.stop_reason,
     }
+
+
+async def drain(chunks: AsyncIterator[ModelChunkEvent], into: list[ModelChunkEvent]) -> None:
+    """Consume a stream, keeping what it yielded even when it raises."""
+    async for chunk in chunks:
+        into.append(chunk)
+
+
+def text_of(chunks: list[ModelChunkEvent]) -> str:
+    return "".join(chunk.content or "" for chunk in chunks)

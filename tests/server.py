@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 
 @dataclass
@@ -26,13 +26,17 @@ class Reply:
     reset: bool = False  # close the connection without answering
 
     @classmethod
-    def sse(cls, body: bytes, **kwargs: object) -> Reply:
+    def sse(cls, body: bytes, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
         kwargs.setdefault("chunk_size", 64)
-        return cls(body=body, headers={"content-type": "text/event-stream"}, **kwargs)  # type: ignore[arg-type]
+        headers = {"content-type": "text/event-stream", **(headers or {})}
+        return cls(body=body, headers=headers, **kwargs)
 
     @classmethod
-    def json(cls, body: bytes, status: int = 200, **kwargs: object) -> Reply:
-        return cls(status=status, body=body, headers={"content-type": "application/json"}, **kwargs)  # type: ignore[arg-type]
+    def json(
+        cls, body: bytes, status: int = 200, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Reply:
+        headers = {"content-type": "application/json", **(headers or {})}
+        return cls(status=status, body=body, headers=headers, **kwargs)
 
 
 @dataclass

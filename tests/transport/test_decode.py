@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 
 import httpx
@@ -11,8 +12,8 @@ from locus.core.errors import ModelResponseError, ModelStreamError
 from locus.transport.decode import (
     LineDecoder,
     NDJSONDecoder,
-    SSEDecoder,
     ServerSentEvent,
+    SSEDecoder,
     aiter_ndjson,
     aiter_sse,
 )
@@ -29,7 +30,7 @@ def feed_all(decoder, pieces):
 
 def split_at(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
-    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 # Lines -------------------------------------------------------------------------------------
@@ -73,10 +74,8 @@ def test_unicode_line_separators_inside_json_do_not_split_lines():
 def test_line_longer_than_bound_is_an_error_whatever_the_chunking():
     with pytest.raises(ModelResponseError, match="longer than 10 characters"):
         feed_all(LineDecoder(max_line_length=10, provider="openai"), [b"0123456789A\n"])
-    decoder = LineDecoder(max_line_length=10)
     with pytest.raises(ModelResponseError):
-        for _ in range(20):
-            decoder.feed(b"x")
+        feed_all(LineDecoder(max_line_length=10), [b"x"] * 20)
     assert feed_all(LineDecoder(max_line_length=10), [b"0123456789\n" * 3]) == ["0123456789"] * 3
 
 

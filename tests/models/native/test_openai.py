@@ -21,6 +21,7 @@ from locus.core.structured import build_response_format, parse_structured
 from locus.models.native.openai import OpenAIModel, resolve_quirks
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
+from tests.helpers import drain, text_of
 
 URL = "https://api.openai.com/v1/chat/completions"
 KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -285,24 +286,20 @@ async def test_stream_without_usage_for_servers_that_reject_stream_options(respx
 
 async def test_stream_error_event_raises_after_text_without_resending(respx_mock, sleeps):
     route = respx_mock.post(URL).mock(return_value=sse("error_midstream.sse"))
-    text = []
-    with pytest.raises(
-        ModelStreamError, match="openai: the stream reported an error: The server had an error"
-    ):
-        async for chunk in make(sleeps).stream([Message.user("Story")]):
-            text.append(chunk.content or "")
-    assert "".join(text) == "Once upon a time"
+    got = []
+    with pytest.raises(ModelStreamError, match="stream reported an error: The server had an error"):
+        await drain(make(sleeps).stream([Message.user("Story")]), got)
+    assert text_of(got) == "Once upon a time"
     assert route.call_count == 1
     assert sleeps.delays == []
 
 
 async def test_stream_cut_before_its_end_is_a_stream_error(respx_mock):
     respx_mock.post(URL).mock(return_value=sse("truncated.sse"))
-    text = []
+    got = []
     with pytest.raises(ModelStreamError, match="ended before the answer was complete"):
-        async for chunk in make().stream([Message.user("Fox")]):
-            text.append(chunk.content or "")
-    assert "".join(text) == "The quick brown"
+        await drain(make().stream([Message.user("Fox")]), got)
+    assert text_of(got) == "The quick brown"
 
 
 # Errors and retries ------------------------------------------------------------------------
@@ -429,8 +426,7 @@ async def test_connection_failures_exhaust_retries_into_a_connection_error(respx
 async def test_stream_status_error_is_read_and_typed(respx_mock, sleeps):
     respx_mock.post(URL).mock(return_value=error(401, "error_401_invalid_api_key.json"))
     with pytest.raises(ModelAuthError, match="Incorrect API key"):
-        async for _ in make(sleeps).stream([Message.user("Hi")]):
-            pass
+        await drain(make(sleeps).stream([Message.user("Hi")]), [])
 
 
 # Clients -----------------------------------------------------------------------------------

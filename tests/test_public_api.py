@@ -1,0 +1,169 @@
+"""Every import path, signature and default that API.md fixes."""
+
+from __future__ import annotations
+
+import inspect
+from enum import StrEnum
+
+import locus.models
+from locus.core import errors, events, messages, structured
+from locus.models import base, registry
+from locus.models.native import openai
+
+
+def params(func):
+    return [
+        (
+            p.name,
+            p.kind.name,
+            p.default if p.default is not inspect.Parameter.empty else "<required>",
+        )
+        for p in inspect.signature(func).parameters.values()
+    ]
+
+
+def test_registry_surface():
+    assert params(registry.get_model) == [
+        ("model_string", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    assert params(registry.register_provider) == [
+        ("prefix", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("factory", "POSITIONAL_OR_KEYWORD", "<required>"),
+    ]
+    assert registry.list_providers()[0] == "openai"
+
+
+def test_models_package_reexports():
+    for name in (
+        "get_model",
+        "list_providers",
+        "register_provider",
+        "ModelProtocol",
+        "ModelResponse",
+        "ModelConfig",
+        "OpenAIModel",
+        "OpenAIConfig",
+    ):
+        assert hasattr(locus.models, name), name
+    assert locus.models.ModelResponse is base.ModelResponse
+    assert locus.models.OpenAIModel is openai.OpenAIModel
+
+
+def test_base_types():
+    config = base.ModelConfig(model="m", extra_key=1)
+    assert (config.max_tokens, config.temperature, config.top_p, config.stop_sequences) == (
+        4096,
+        0.7,
+        0.9,
+        [],
+    )
+    response = base.ModelResponse(
+        message=messages.Message.assistant("hi"), usage={"prompt_tokens": 2, "completion_tokens": 3}
+    )
+    assert (
+        response.content,
+        response.tool_calls,
+        response.prompt_tokens,
+        response.completion_tokens,
+        response.total_tokens,
+    ) == ("hi", [], 2, 3, 5)
+    assert response.stop_reason is None
+    assert response.provider_state is None
+    assert params(base.ModelProtocol.complete) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("messages", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("tools", "POSITIONAL_OR_KEYWORD", None),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+
+
+def test_core_messages_and_events():
+    assert issubclass(messages.Role, StrEnum)
+    assert [r.value for r in messages.Role] == ["system", "user", "assistant", "tool"]
+    assert params(messages.Message.assistant) == [
+        ("content", "POSITIONAL_OR_KEYWORD", None),
+        ("tool_calls", "POSITIONAL_OR_KEYWORD", None),
+    ]
+    chunk = events.ModelChunkEvent()
+    assert (
+        chunk.event_type,
+        chunk.content,
+        chunk.tool_calls,
+        chunk.done,
+        chunk.thinking,
+        chunk.usage,
+        chunk.stop_reason,
+    ) == (
+        "model_chunk",
+        None,
+        None,
+        False,
+        None,
+        None,
+        None,
+    )
+
+
+def test_structured_and_errors():
+    assert params(structured.build_response_format) == [
+        ("schema", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("strict", "KEYWORD_ONLY", True),
+    ]
+    assert params(errors.ModelError.__init__)[:5] == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("message", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("cause", "KEYWORD_ONLY", None),
+        ("reason", "KEYWORD_ONLY", None),
+        ("provider", "KEYWORD_ONLY", None),
+    ]
+    for name in (
+        "LocusError",
+        "ModelError",
+        "ModelAuthError",
+        "ModelThrottledError",
+        "ModelResponseError",
+        "ConfigError",
+    ):
+        assert isinstance(getattr(errors, name).kind, str)
+    assert issubclass(structured.StructuredOutputError, errors.LocusError)
+
+
+def test_openai_model_surface():
+    assert params(openai.OpenAIModel.__init__) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("model", "POSITIONAL_OR_KEYWORD", "gpt-4o"),
+        ("api_key", "POSITIONAL_OR_KEYWORD", None),
+        ("base_url", "POSITIONAL_OR_KEYWORD", None),
+        ("max_tokens", "POSITIONAL_OR_KEYWORD", 4096),
+        ("temperature", "POSITIONAL_OR_KEYWORD", 0.7),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    config = openai.OpenAIConfig()
+    assert (
+        config.model,
+        config.top_p,
+        config.organization,
+        config.max_retries,
+        config.request_timeout,
+    ) == ("gpt-4o", 0.9, None, 3, 120.0)
+    assert (
+        config.frequency_penalty,
+        config.presence_penalty,
+        config.seed,
+        config.stop_sequences,
+    ) == (0.0, 0.0, None, [])
+    model = openai.OpenAIModel(api_key="sk-test-abcdefgh")
+    assert model.supports_structured_output is True
+    for name in (
+        "client",
+        "close",
+        "__aenter__",
+        "__aexit__",
+        "complete",
+        "stream",
+        "ainvoke",
+        "bind_tools",
+    ):
+        assert hasattr(model, name), name
+    assert inspect.isasyncgenfunction(openai.OpenAIModel.stream)
