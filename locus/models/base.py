@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
@@ -116,9 +117,11 @@ class ChatModel(BaseModel):
 
     # Hooks ---------------------------------------------------------------------------------
 
+    @abstractmethod
     def _base_url(self) -> str:
         raise NotImplementedError
 
+    @abstractmethod
     def _path(self, *, stream: bool) -> str:
         raise NotImplementedError
 
@@ -131,9 +134,11 @@ class ChatModel(BaseModel):
     def _auth_hint(self) -> str | None:
         return None
 
+    @abstractmethod
     def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
+    @abstractmethod
     def _encode(
         self,
         messages: list[Message],
@@ -144,9 +149,11 @@ class ChatModel(BaseModel):
     ) -> dict[str, Any]:
         raise NotImplementedError
 
+    @abstractmethod
     def _decode(self, body: Any) -> ModelResponse:
         raise NotImplementedError
 
+    @abstractmethod
     def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
         raise NotImplementedError
 
