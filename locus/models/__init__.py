@@ -1,16 +1,19 @@
-"""Models: the registry, the model interface, and (imported on first use) the providers."""
+"""Models: the registry, the model interface, and the providers.
+
+Everything here is imported on first use, so `from locus.models.registry import get_model`
+costs only the registry.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from locus.core.response import ModelResponse
-from locus.models.base import ModelConfig, ModelProtocol
-from locus.models.registry import get_model, list_providers, register_provider
-
 if TYPE_CHECKING:
+    from locus.core.response import ModelResponse
+    from locus.models.base import ModelConfig, ModelProtocol
     from locus.models.native.openai import OpenAIConfig, OpenAIModel
+    from locus.models.registry import get_model, list_providers, register_provider
 
 __all__ = [
     "ModelConfig",
@@ -24,6 +27,12 @@ __all__ = [
 ]
 
 _LAZY = {
+    "get_model": "locus.models.registry",
+    "list_providers": "locus.models.registry",
+    "register_provider": "locus.models.registry",
+    "ModelProtocol": "locus.models.base",
+    "ModelConfig": "locus.models.base",
+    "ModelResponse": "locus.core.response",
     "OpenAIModel": "locus.models.native.openai",
     "OpenAIConfig": "locus.models.native.openai",
 }

@@ -21,7 +21,7 @@ from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
 from locus.models.accumulate import StreamAccumulator
-from locus.transport.decode import aiter_ndjson, aiter_sse
+from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder, aiter_batches
 from locus.transport.errors import map_transport_errors
 from locus.transport.pool import light_client
 from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
@@ -262,9 +262,12 @@ class ChatModel(BaseModel):
         try:
             acc = StreamAccumulator(self.provider)
             with map_transport_errors(self.provider, streaming=True):
-                async for frame in self._frames(response):
-                    for chunk in self._decode_event(frame, acc):
-                        yield chunk
+                async for frames in aiter_batches(response, self._decoder()):
+                    for frame in frames:
+                        for chunk in self._decode_event(frame, acc):
+                            yield chunk
+                        if acc.closed:
+                            break
                     if acc.closed:
                         break
             if not acc.finished:
@@ -336,7 +339,7 @@ class ChatModel(BaseModel):
             auth_hint=self._auth_hint(),
         )
 
-    def _frames(self, response: httpx.Response) -> AsyncIterator[Any]:
+    def _decoder(self) -> Decoder:
         if self.framing == "ndjson":
-            return aiter_ndjson(response, provider=self.provider)
-        return aiter_sse(response, provider=self.provider)
+            return NDJSONDecoder(provider=self.provider)
+        return SSEDecoder(provider=self.provider)

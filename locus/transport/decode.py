@@ -18,8 +18,7 @@ import codecs
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import httpx
 
@@ -27,10 +26,12 @@ from locus.core.errors import ModelResponseError, ModelStreamError
 
 __all__ = [
     "DEFAULT_MAX_LINE_LENGTH",
+    "Decoder",
     "LineDecoder",
     "NDJSONDecoder",
     "SSEDecoder",
     "ServerSentEvent",
+    "aiter_batches",
     "aiter_ndjson",
     "aiter_sse",
 ]
@@ -107,7 +108,7 @@ class LineDecoder:
         if self._parts:
             text = "".join(self._parts) + text
             self._parts = []
-        lines = _NEWLINE.split(text)
+        lines = _NEWLINE.split(text) if "\r" in text else text.split("\n")
         tail = lines.pop()
         self._skip_lf = text[-1] == "\r"
         self._size = len(tail)
@@ -124,8 +125,7 @@ class LineDecoder:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One dispatched server-sent event."""
 
     event: str = "message"
@@ -243,6 +243,29 @@ class NDJSONDecoder:
             ) from exc
 
 
+class Decoder(Protocol):
+    """A push decoder: bytes in, frames out."""
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """Decode `chunk` and return the frames it completes."""
+        ...
+
+    def flush(self) -> list[Any]:
+        """End the stream and return the last frames."""
+        ...
+
+
+async def aiter_batches(response: httpx.Response, decoder: Decoder) -> AsyncIterator[list[Any]]:
+    """Yield the frames of a streamed `httpx.Response`, one list per network read."""
+    async for chunk in response.aiter_bytes():
+        frames = decoder.feed(chunk)
+        if frames:
+            yield frames
+    frames = decoder.flush()
+    if frames:
+        yield frames
+
+
 async def aiter_sse(
     response: httpx.Response,
     *,
@@ -250,12 +273,9 @@ async def aiter_sse(
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
 ) -> AsyncIterator[ServerSentEvent]:
     """Yield the server-sent events of a streamed `httpx.Response`."""
-    decoder = SSEDecoder(max_line_length, provider)
-    async for chunk in response.aiter_bytes():
-        for event in decoder.feed(chunk):
+    async for batch in aiter_batches(response, SSEDecoder(max_line_length, provider)):
+        for event in batch:
             yield event
-    for event in decoder.flush():
-        yield event
 
 
 async def aiter_ndjson(
@@ -265,9 +285,6 @@ async def aiter_ndjson(
     max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
 ) -> AsyncIterator[Any]:
     """Yield the JSON values of a streamed newline-delimited JSON `httpx.Response`."""
-    decoder = NDJSONDecoder(max_line_length, provider)
-    async for chunk in response.aiter_bytes():
-        for value in decoder.feed(chunk):
+    async for batch in aiter_batches(response, NDJSONDecoder(max_line_length, provider)):
+        for value in batch:
             yield value
-    for value in decoder.flush():
-        yield value

@@ -21,12 +21,15 @@ __all__ = ["DEFAULT_OPENAI_BASE_URL", "OpenAIConfig", "OpenAIModel", "resolve_qu
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-_REASONING = Quirks(token_param="max_completion_tokens", sampling=False, stop=False)
+_REASONING = Quirks(
+    token_param="max_completion_tokens", sampling=False, stop=False, system_role="developer"
+)
 
 # Model-family rules, first match wins; names are matched without a vendor namespace
 # (`openai.gpt-5` is `gpt-5`). The reasoning families reject `max_tokens`, sampling
-# parameters and `stop` (see fixtures/openai/reasoning_o3_mini.request.json); search-preview
-# models reject temperature and top_p.
+# parameters and `stop`, and take developer messages in place of system messages (see
+# fixtures/openai/reasoning_o3_mini.request.json); search-preview models reject temperature
+# and top_p.
 QUIRKS_TABLE: tuple[tuple[str, Quirks], ...] = (
     ("o1*", _REASONING),
     ("o3*", _REASONING),

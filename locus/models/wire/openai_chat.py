@@ -47,16 +47,20 @@ class Quirks:
         sampling: Send `temperature`, `top_p` and the penalties.
         stop: Send `stop` (the reasoning families reject it).
         inline_refs: Inline `$ref`s in tool and response schemas (Gemini rejects them).
+        system_role: The role system messages are sent as (`developer` for the reasoning
+            families, where developer messages replace system messages).
     """
 
     token_param: str = "max_tokens"
     sampling: bool = True
     stop: bool = True
     inline_refs: bool = False
+    system_role: str = "system"
 
 
-def _encode_message(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role.value}
+def _encode_message(message: Message, quirks: Quirks) -> dict[str, Any]:
+    role = quirks.system_role if message.role is Role.SYSTEM else message.role.value
+    out: dict[str, Any] = {"role": role}
     if message.role is Role.TOOL:
         out["tool_call_id"] = message.tool_call_id or ""
         out["content"] = message.content or ""
@@ -136,7 +140,7 @@ def build_request(
     """
     body: dict[str, Any] = {
         "model": options["model"],
-        "messages": [_encode_message(message) for message in messages],
+        "messages": [_encode_message(message, quirks) for message in messages],
     }
     if options.get("max_tokens") is not None:
         body[quirks.token_param] = options["max_tokens"]
@@ -191,13 +195,15 @@ def _reasoning(message: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _stream_error(error: Any, provider: str) -> ModelStreamError:
+def _reported_error(
+    error: Any, provider: str, cls: type[ModelResponseError] | type[ModelStreamError]
+) -> ModelResponseError | ModelStreamError:
     message, code = None, None
     if isinstance(error, dict):
         message, code = error.get("message"), error.get("code") or error.get("type")
-    text = str(message or error)
-    return ModelStreamError(
-        f"{provider}: the stream reported an error: {text}",
+    where = "the stream" if cls is ModelStreamError else "the response"
+    return cls(
+        f"{provider}: {where} reported an error: {message or error}",
         provider=provider,
         code=None if code is None else str(code),
         body=json.dumps(error),
@@ -218,7 +224,7 @@ def parse_response(body: Any, *, provider: str = "openai") -> ModelResponse:
             f"{provider}: the response is not a JSON object", provider=provider
         )
     if body.get("error"):
-        raise _stream_error(body["error"], provider)
+        raise _reported_error(body["error"], provider, ModelResponseError)
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise ModelResponseError(
@@ -269,6 +275,8 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
     if event.data.startswith("[DONE]"):
         acc.finished = acc.closed = True
         return []
+    if not event.data.strip():
+        return []  # a keep-alive with empty data
     try:
         chunk = json.loads(event.data)
     except json.JSONDecodeError as exc:
@@ -282,12 +290,15 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
             f"{provider}: a stream event is not a JSON object", provider=provider, body=event.data
         )
     if chunk.get("error"):
-        raise _stream_error(chunk["error"], provider)
+        raise _reported_error(chunk["error"], provider, ModelStreamError)
     usage = parse_usage(chunk.get("usage"))
     if usage is not None:
         acc.usage = usage
+    choices = chunk.get("choices")
+    if not choices:
+        return []
     out: list[ModelChunkEvent] = []
-    for choice in chunk.get("choices") or ():
+    for choice in choices:
         # One answer is asked for; Azure also opens with a `choices: []` filter chunk.
         if isinstance(choice, dict) and choice.get("index", 0) == 0:
             _fold_choice(choice, acc, out)
@@ -297,17 +308,28 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
 def _fold_choice(
     choice: dict[str, Any], acc: StreamAccumulator, out: list[ModelChunkEvent]
 ) -> None:
-    delta = choice.get("delta") or {}
-    thinking = _reasoning(delta)
-    if thinking:
-        out.append(acc.thinking(thinking))
-    content = _text(delta.get("content"))
-    if content:
-        out.append(acc.text(content))
-    refusal = delta.get("refusal")
-    if isinstance(refusal, str) and refusal:
-        out.append(acc.text(refusal))
-    for fragment in delta.get("tool_calls") or ():
+    delta = choice.get("delta")
+    if delta:
+        if "reasoning_content" in delta or "reasoning" in delta:
+            thinking = _reasoning(delta)
+            if thinking:
+                out.append(acc.thinking(thinking))
+        content = delta.get("content")
+        if content:
+            out.append(acc.text(content if type(content) is str else _text(content) or ""))
+        refusal = delta.get("refusal")
+        if refusal and isinstance(refusal, str):
+            out.append(acc.text(refusal))
+        if "tool_calls" in delta:
+            _fold_tool_calls(delta["tool_calls"], acc)
+    finish_reason = choice.get("finish_reason")
+    if finish_reason:
+        acc.stop_reason = finish_reason
+        acc.finished = True
+
+
+def _fold_tool_calls(fragments: Any, acc: StreamAccumulator) -> None:
+    for fragment in fragments or ():
         function = fragment.get("function") or {}
         acc.tool_fragment(
             fragment.get("index"),
@@ -315,6 +337,3 @@ def _fold_choice(
             function.get("name"),
             function.get("arguments"),
         )
-    if choice.get("finish_reason"):
-        acc.stop_reason = choice["finish_reason"]
-        acc.finished = True

@@ -80,7 +80,9 @@ def test_request_tool_round_trip_matches_fixture():
 
 
 def test_request_reasoning_family_uses_max_completion_tokens_and_no_sampling():
-    quirks = Quirks(token_param="max_completion_tokens", sampling=False, stop=False)
+    quirks = Quirks(
+        token_param="max_completion_tokens", sampling=False, stop=False, system_role="developer"
+    )
     options = {
         "model": "o3-mini",
         "max_tokens": 4096,
@@ -91,7 +93,11 @@ def test_request_reasoning_family_uses_max_completion_tokens_and_no_sampling():
         "reasoning_effort": "high",
     }
     body = openai_chat.build_request(
-        [Message.user("What is the capital of France?")], None, options, stream=False, quirks=quirks
+        [Message.system("Answer in one sentence."), Message.user("What is the capital of France?")],
+        None,
+        options,
+        stream=False,
+        quirks=quirks,
     )
     assert body == load("reasoning_o3_mini.request.json")
 
@@ -338,7 +344,9 @@ def test_response_unusable_body_is_a_typed_error(body, match):
 
 
 def test_response_error_body_is_a_typed_error():
-    with pytest.raises(ModelStreamError, match="Unsupported parameter") as info:
+    with pytest.raises(
+        ModelResponseError, match="the response reported an error: Unsupported"
+    ) as info:
         openai_chat.parse_response(load("recorded/error-400-unsupported-parameter.json"))
     assert info.value.code == "unsupported_parameter"
 
@@ -564,6 +572,12 @@ def test_stream_tool_fragments_without_index_or_with_reused_index():
         ("b", "g", {}),
         ("c", "h", {}),
     ]
+
+
+def test_stream_keep_alive_with_empty_data_is_skipped():
+    from locus.models.accumulate import StreamAccumulator
+
+    assert openai_chat.parse_event(ServerSentEvent(data=""), StreamAccumulator("openai")) == []
 
 
 @pytest.mark.parametrize("data", ["{not json", "[1, 2]"])
