@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from locus.core.messages import ToolCall
+from locus.core.messages import Message, ToolCall
 
 __all__ = ["ModelChunkEvent"]
 
@@ -20,7 +20,9 @@ class ModelChunkEvent(BaseModel):
     """One piece of a streamed answer.
 
     A chunk carries a text delta (`content`), a reasoning delta (`thinking`) or complete tool
-    calls. The last chunk has `done=True` and carries `stop_reason` and `usage`.
+    calls. The last chunk has `done=True` and carries `stop_reason`, `usage` and (ours) the
+    whole assistant `message` as `complete()` would return it, provider metadata such as
+    thinking signatures included, ready to be appended to the conversation.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -33,3 +35,4 @@ class ModelChunkEvent(BaseModel):
     thinking: str | None = None
     usage: dict[str, int] | None = None
     stop_reason: str | None = None
+    message: Message | None = None

@@ -12,7 +12,7 @@ from typing import Any
 
 from locus.core.errors import ModelResponseError
 from locus.core.events import ModelChunkEvent
-from locus.core.messages import ToolCall
+from locus.core.messages import Message, Role, ToolCall
 
 __all__ = ["StreamAccumulator", "decode_tool_arguments"]
 
@@ -62,10 +62,12 @@ class _PendingCall:
 
 
 class StreamAccumulator:
-    """State of one stream: pending tool calls, usage, stop reason, and whether it ended.
+    """State of one stream: what was said, pending tool calls, usage, stop reason, the end.
 
     A codec sets `finished` once the answer is complete (so an end of stream is no longer a
     truncation) and `closed` when the provider's terminal marker arrives (stop reading).
+    `metadata` collects what the final message carries besides text and tool calls (a
+    refusal, the provider's thinking blocks); `blocks` is the codec's own per-block state.
     """
 
     def __init__(self, provider: str) -> None:
@@ -74,20 +76,30 @@ class StreamAccumulator:
         self.usage: dict[str, int] | None = None
         self.finished = False
         self.closed = False
+        self.metadata: dict[str, Any] = {}
+        self.blocks: dict[Any, Any] = {}
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._emitted: list[ToolCall] = []
         self._calls: list[_PendingCall] = []
         self._by_index: dict[Any, _PendingCall] = {}
         self._by_id: dict[str, _PendingCall] = {}
         self._complete: list[ToolCall] = []
 
-    @staticmethod
-    def text(delta: str) -> ModelChunkEvent:
-        """Return the chunk for a text delta."""
+    def text(self, delta: str) -> ModelChunkEvent:
+        """Record a text delta and return its chunk."""
+        self._text.append(delta)
         return ModelChunkEvent(content=delta)
 
-    @staticmethod
-    def thinking(delta: str) -> ModelChunkEvent:
-        """Return the chunk for a reasoning delta."""
+    def thinking(self, delta: str) -> ModelChunkEvent:
+        """Record a reasoning delta and return its chunk."""
+        self._thinking.append(delta)
         return ModelChunkEvent(thinking=delta)
+
+    def emit_tool_calls(self, calls: list[ToolCall]) -> ModelChunkEvent:
+        """Record tool calls completed mid-stream and return their chunk."""
+        self._emitted.extend(calls)
+        return ModelChunkEvent(tool_calls=calls)
 
     def tool_fragment(
         self,
@@ -96,7 +108,7 @@ class StreamAccumulator:
         name: str | None,
         arguments: str | None,
     ) -> None:
-        """Add a piece of a streamed tool call.
+        """Add a piece of a streamed tool call, emitted complete by `finish`.
 
         Fragments are matched by `index`; a different id at a known index starts a new call
         (servers that reuse index 0). Without an index they are matched by id, and without
@@ -125,11 +137,10 @@ class StreamAccumulator:
             pending.arguments.append(arguments)
 
     def tool_call(self, call: ToolCall) -> None:
-        """Add a tool call that arrived whole."""
+        """Add a tool call that arrived whole, emitted by `finish`."""
         self._complete.append(call)
 
-    def tool_calls(self) -> list[ToolCall]:
-        """Return every tool call of the stream, complete, in the order they were opened."""
+    def _pending_calls(self) -> list[ToolCall]:
         calls = list(self._complete)
         for pending in self._calls:
             if not pending.name:
@@ -149,10 +160,27 @@ class StreamAccumulator:
         return calls
 
     def finish(self) -> list[ModelChunkEvent]:
-        """Return the closing chunks: the tool calls (if any), then the final chunk."""
+        """Return the closing chunks: pending tool calls (if any), then the final chunk.
+
+        The final chunk carries `stop_reason`, `usage` and the whole assistant `message`,
+        ready to be appended to the conversation.
+        """
         chunks = []
-        calls = self.tool_calls()
+        calls = self._pending_calls()
         if calls:
             chunks.append(ModelChunkEvent(tool_calls=calls))
-        chunks.append(ModelChunkEvent(done=True, usage=self.usage, stop_reason=self.stop_reason))
+        metadata = dict(self.metadata)
+        if self._thinking:
+            metadata["thinking"] = "".join(self._thinking)
+        message = Message(
+            role=Role.ASSISTANT,
+            content="".join(self._text) or None,
+            tool_calls=[*self._emitted, *calls],
+            metadata=metadata,
+        )
+        chunks.append(
+            ModelChunkEvent(
+                done=True, usage=self.usage, stop_reason=self.stop_reason, message=message
+            )
+        )
         return chunks

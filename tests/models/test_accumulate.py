@@ -50,6 +50,22 @@ def test_fragments_by_index_id_set_once_arguments_appended():
         "tool_calls",
         {"prompt_tokens": 1, "completion_tokens": 2},
     )
+    assert final.message.tool_calls == calls_chunk.tool_calls
+    assert final.message.content is None
+
+
+def test_final_message_gathers_text_thinking_emitted_calls_and_metadata():
+    acc = StreamAccumulator("p")
+    acc.thinking("hm")
+    acc.text("Hel")
+    emitted = acc.emit_tool_calls([ToolCall(id="t1", name="f")])
+    acc.text("lo")
+    acc.metadata["refusal"] = "no"
+    (final,) = acc.finish()
+    assert emitted.tool_calls[0].id == "t1"
+    assert final.message.content == "Hello"
+    assert final.message.tool_calls == [ToolCall(id="t1", name="f")]
+    assert final.message.metadata == {"refusal": "no", "thinking": "hm"}
 
 
 def test_nameless_call_is_an_error_and_no_calls_means_one_final_chunk():

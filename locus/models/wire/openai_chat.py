@@ -319,6 +319,7 @@ def _fold_choice(
             out.append(acc.text(content if type(content) is str else _text(content) or ""))
         refusal = delta.get("refusal")
         if refusal and isinstance(refusal, str):
+            acc.metadata["refusal"] = acc.metadata.get("refusal", "") + refusal
             out.append(acc.text(refusal))
         if "tool_calls" in delta:
             _fold_tool_calls(delta["tool_calls"], acc)

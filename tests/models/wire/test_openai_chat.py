@@ -472,9 +472,9 @@ def test_stream_fixture_folds_to_exact_result(name):
 @pytest.mark.parametrize("name", ["text", "parallel_tool_calls", "structured_output", "refusal"])
 def test_stream_and_complete_give_the_same_answer(name):
     chunks, _ = stream(f"{name}.sse")
-    assert summarize_chunks(chunks) == summarize_response(
-        openai_chat.parse_response(load(f"{name}.json"))
-    )
+    response = openai_chat.parse_response(load(f"{name}.json"))
+    assert summarize_chunks(chunks) == summarize_response(response)
+    assert chunks[-1].message == response.message
 
 
 def test_stream_split_at_every_byte_offset_gives_identical_chunks():
@@ -567,7 +567,7 @@ def test_stream_tool_fragments_without_index_or_with_reused_index():
     acc = StreamAccumulator("openai")
     for frame in frames:
         openai_chat.parse_event(frame, acc)
-    assert [(c.id, c.name, c.arguments) for c in acc.tool_calls()] == [
+    assert [(c.id, c.name, c.arguments) for c in acc.finish()[0].tool_calls] == [
         ("a", "f", {"x": 1}),
         ("b", "g", {}),
         ("c", "h", {}),
