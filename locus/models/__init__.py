@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from locus.core.response import ModelResponse
     from locus.models.base import ModelConfig, ModelProtocol
+    from locus.models.native.anthropic import AnthropicConfig, AnthropicModel
     from locus.models.native.openai import OpenAIConfig, OpenAIModel
     from locus.models.registry import get_model, list_providers, register_provider
 
 __all__ = [
+    "AnthropicConfig",
+    "AnthropicModel",
     "ModelConfig",
     "ModelProtocol",
     "ModelResponse",
@@ -35,6 +38,8 @@ _LAZY = {
     "ModelResponse": "locus.core.response",
     "OpenAIModel": "locus.models.native.openai",
     "OpenAIConfig": "locus.models.native.openai",
+    "AnthropicModel": "locus.models.native.anthropic",
+    "AnthropicConfig": "locus.models.native.anthropic",
 }
 
 

@@ -6,17 +6,18 @@ A provider class holds only configuration and hooks (URL, headers, auth, codec, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from locus import __version__
-from locus.core.errors import ConfigError, ModelResponseError, ModelStreamError
+from locus.core.errors import ConfigError, ModelError, ModelResponseError, ModelStreamError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
@@ -222,7 +223,7 @@ class ChatModel(BaseModel):
             ModelError: A typed error naming the provider and what went wrong.
         """
         request = self._build_request(messages, tools, kwargs, stream=False)
-        response = await self._send(request)
+        response = await self._send(request, self._retry_state())
         try:
             with map_transport_errors(self.provider):
                 raw = await response.aread()
@@ -258,28 +259,25 @@ class ChatModel(BaseModel):
                 yielded, and without re-sending the request.
         """
         request = self._build_request(messages, tools, kwargs, stream=True)
-        response = await self._send(request)
-        try:
-            acc = StreamAccumulator(self.provider)
-            with map_transport_errors(self.provider, streaming=True):
-                async for frames in aiter_batches(response, self._decoder()):
-                    for frame in frames:
-                        for chunk in self._decode_event(frame, acc):
-                            yield chunk
-                        if acc.closed:
-                            break
-                    if acc.closed:
-                        break
-            if not acc.finished:
-                raise ModelStreamError(
-                    f"{self.provider}: the stream ended before the answer was complete",
-                    provider=self.provider,
-                    status_code=response.status_code,
-                )
-            for chunk in acc.finish():
-                yield chunk
-        finally:
-            await response.aclose()
+        retry = self._retry_state()
+        while True:
+            response = await self._send(request, retry)
+            yielded = False
+            try:
+                async with contextlib.aclosing(self._fold(response)) as chunks:
+                    async for chunk in chunks:
+                        yielded = True
+                        yield chunk
+                return
+            except ModelError as error:
+                # An error event before any output (Anthropic's overloaded_error) is retried
+                # like the status it stands for; after output, nothing is sent again.
+                if yielded or not error.retryable:
+                    raise
+                failure = error
+            finally:
+                await response.aclose()
+            await retry.wait_or_raise(failure)
 
     async def ainvoke(
         self,
@@ -327,17 +325,45 @@ class ChatModel(BaseModel):
             timeout=httpx.Timeout(self.config.request_timeout),
         )
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    def _retry_state(self) -> RetryState:
         policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)
+        return RetryState(policy, self.provider)
+
+    async def _send(self, request: httpx.Request, retry: RetryState) -> httpx.Response:
         auth = self._auth()
         logger.debug("%s: POST %s", self.provider, request.url)
         return await send_with_retry(
             self.client,
             request,
-            RetryState(policy, self.provider),
+            retry,
             auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,
             auth_hint=self._auth_hint(),
         )
+
+    async def _fold(self, response: httpx.Response) -> AsyncGenerator[ModelChunkEvent, None]:
+        acc = StreamAccumulator(self.provider)
+        with map_transport_errors(self.provider, streaming=True):
+            async for frames in aiter_batches(response, self._decoder()):
+                for chunk in self._decode_frames(frames, acc):
+                    yield chunk
+                if acc.closed:
+                    break
+        if not acc.finished:
+            raise ModelStreamError(
+                f"{self.provider}: the stream ended before the answer was complete",
+                provider=self.provider,
+                status_code=response.status_code,
+            )
+        for chunk in acc.finish():
+            yield chunk
+
+    def _decode_frames(
+        self, frames: list[Any], acc: StreamAccumulator
+    ) -> Iterator[ModelChunkEvent]:
+        for frame in frames:
+            yield from self._decode_event(frame, acc)
+            if acc.closed:
+                return
 
     def _decoder(self) -> Decoder:
         if self.framing == "ndjson":

@@ -8,8 +8,11 @@ Lines end at CR, LF or CRLF (a CRLF split across chunks counts once); UTF-8 is d
 incrementally, so a character split across chunks is kept whole, and invalid bytes become
 U+FFFD. One leading byte-order mark is dropped. A line longer than the bound is an error, so
 memory per stream stays bounded. SSE follows the WHATWG rules (§9.2.5-9.2.6): comments
-ignored, multi-line `data` joined with LF, events without data not dispatched, and an event
-not closed by a blank line before EOF discarded.
+ignored, multi-line `data` joined with LF, events without data not dispatched. One
+deliberate deviation: where the spec discards an event not closed by a blank line before
+EOF, it is returned marked `complete=False`, because real recordings end that way with
+their last event whole (fixtures/anthropic/recorded/refusal-stream.sse); the codec decides
+whether it is usable or a truncation.
 """
 
 from __future__ import annotations
@@ -126,12 +129,18 @@ class LineDecoder:
 
 
 class ServerSentEvent(NamedTuple):
-    """One dispatched server-sent event."""
+    """One dispatched server-sent event.
+
+    `complete` is False for an event cut off by the end of the stream before its closing
+    blank line: its data may be whole (a server or recording that drops the last newlines)
+    or truncated, which only the consumer can tell.
+    """
 
     event: str = "message"
     data: str = ""
     id: str = ""
     retry: int | None = None
+    complete: bool = True
 
     def json(self) -> Any:
         """Parse `data` as JSON."""
@@ -160,8 +169,13 @@ class SSEDecoder:
         return self._process(self._lines.feed(chunk))
 
     def flush(self) -> list[ServerSentEvent]:
-        """End the stream; an event not closed by a blank line is discarded, per the spec."""
+        """End the stream; an event not closed by a blank line comes with `complete=False`."""
         events = self._process(self._lines.flush())
+        if self._data:
+            data = "\n".join(self._data)
+            events.append(
+                ServerSentEvent(self._event or "message", data, self._last_id, self._retry, False)
+            )
         self._data = []
         self._event = ""
         return events

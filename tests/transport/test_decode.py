@@ -107,11 +107,15 @@ def test_sse_event_type_is_reset_after_dispatch_and_id_with_nul_ignored():
     assert [(e.event, e.data, e.id) for e in events] == [("a", "1", ""), ("message", "2", "")]
 
 
-def test_sse_unterminated_event_at_eof_is_discarded():
+def test_sse_event_cut_off_by_eof_is_returned_marked_incomplete():
     assert feed_all(SSEDecoder(), [b"data: complete\n\ndata: cut off"]) == [
-        ServerSentEvent("message", "complete")
+        ServerSentEvent("message", "complete"),
+        ServerSentEvent("message", "cut off", complete=False),
     ]
-    assert feed_all(SSEDecoder(), [b"data: no blank line\n"]) == []
+    assert feed_all(SSEDecoder(), [b"event: x\ndata: a\ndata: b\n"]) == [
+        ServerSentEvent("x", "a\nb", complete=False)
+    ]
+    assert feed_all(SSEDecoder(), [b"data: a\n\nevent: only\n"]) == [ServerSentEvent(data="a")]
 
 
 def test_sse_json_helper():

@@ -1,3 +1,3 @@
-"""Providers with their own wire API: OpenAI (and compatible servers)."""
+"""Providers with their own wire API: OpenAI (and compatible servers), Anthropic."""
 
 __all__: list[str] = []

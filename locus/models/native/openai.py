@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr
@@ -12,6 +11,7 @@ from locus.core.errors import ConfigError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
+from locus.models import quirks
 from locus.models.accumulate import StreamAccumulator
 from locus.models.base import ChatModel, ClientConfig
 from locus.models.wire import openai_chat
@@ -41,14 +41,7 @@ QUIRKS_TABLE: tuple[tuple[str, Quirks], ...] = (
 
 def resolve_quirks(model: str, table: tuple[tuple[str, Quirks], ...] = QUIRKS_TABLE) -> Quirks:
     """Return the rules of `model`'s family from `table` (defaults when none matches)."""
-    name = model.lower()
-    namespace, dot, rest = name.partition(".")
-    if dot and namespace.isalpha():
-        name = rest
-    for pattern, quirks in table:
-        if fnmatchcase(name, pattern):
-            return quirks
-    return Quirks()
+    return quirks.resolve_quirks(model, table, Quirks())
 
 
 class OpenAIConfig(ClientConfig):

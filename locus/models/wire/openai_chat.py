@@ -18,6 +18,7 @@ from locus.core.messages import Message, Role, ToolCall
 from locus.core.response import ModelResponse
 from locus.core.structured import inline_schema_refs
 from locus.models.accumulate import StreamAccumulator, decode_tool_arguments
+from locus.models.wire._events import event_json
 from locus.transport.decode import ServerSentEvent
 
 __all__ = ["Quirks", "build_request", "parse_event", "parse_response", "parse_usage"]
@@ -268,7 +269,7 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
     """Fold one SSE event of a chat completion stream into chunks.
 
     Raises:
-        ModelStreamError: The stream reported an error.
+        ModelStreamError: The stream reported an error, or ended inside this event.
         ModelResponseError: The event is not a chat completion chunk.
     """
     provider = acc.provider
@@ -277,14 +278,7 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
         return []
     if not event.data.strip():
         return []  # a keep-alive with empty data
-    try:
-        chunk = json.loads(event.data)
-    except json.JSONDecodeError as exc:
-        raise ModelResponseError(
-            f"{provider}: a stream event is not valid JSON: {exc.msg}",
-            provider=provider,
-            body=event.data,
-        ) from exc
+    chunk = event_json(event, provider)
     if not isinstance(chunk, dict):
         raise ModelResponseError(
             f"{provider}: a stream event is not a JSON object", provider=provider, body=event.data

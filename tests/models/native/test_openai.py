@@ -297,9 +297,20 @@ async def test_stream_error_event_raises_after_text_without_resending(respx_mock
 async def test_stream_cut_before_its_end_is_a_stream_error(respx_mock):
     respx_mock.post(URL).mock(return_value=sse("truncated.sse"))
     got = []
-    with pytest.raises(ModelStreamError, match="ended before the answer was complete"):
+    with pytest.raises(ModelStreamError, match="the stream ended in the middle of an event"):
         await drain(make().stream([Message.user("Fox")]), got)
     assert text_of(got) == "The quick brown"
+
+
+async def test_stream_ending_between_events_without_finish_is_a_stream_error(respx_mock):
+    data = fixture_bytes("openai/text.sse")
+    cut = data[: data.index(b'"finish_reason":"stop"')]
+    cut = cut[: cut.rindex(b"\n\n") + 2]
+    respx_mock.post(URL).mock(return_value=httpx.Response(200, content=cut))
+    got = []
+    with pytest.raises(ModelStreamError, match="ended before the answer was complete"):
+        await drain(make().stream([Message.user("Hi")]), got)
+    assert text_of(got) == "Hello! How can I help you today?"
 
 
 # Errors and retries ------------------------------------------------------------------------

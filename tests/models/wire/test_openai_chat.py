@@ -516,11 +516,19 @@ def test_stream_compatible_server_error_chunk_raises_after_reasoning():
     assert info.value.code == "400"
 
 
-def test_stream_truncated_is_not_finished():
-    chunks, acc = stream("truncated.sse")
-    assert "".join(c.content or "" for c in chunks) == "The quick brown"
-    assert not acc.finished
-    assert not any(chunk.done for chunk in chunks)
+def test_stream_truncated_inside_an_event_raises_after_the_text():
+    delivered = []
+    with pytest.raises(ModelStreamError, match="ended in the middle of an event"):
+        decode_and_fold([fixture_bytes("openai/truncated.sse")], _recording(delivered), "openai")
+    assert "".join(c.content or "" for c in delivered) == "The quick brown"
+
+
+def test_stream_last_event_without_its_blank_line_is_still_read():
+    data = fixture_bytes("openai/text.sse")
+    assert data.endswith(b"data: [DONE]\n\n")
+    chunks, acc = stream("text.sse", [data[:-2]])
+    assert acc.closed
+    assert summarize_chunks(chunks)["content"] == "Hello! How can I help you today?"
 
 
 def test_stream_tool_fragments_without_index_or_with_reused_index():
