@@ -167,3 +167,25 @@ def test_openai_model_surface():
     ):
         assert hasattr(model, name), name
     assert inspect.isasyncgenfunction(openai.OpenAIModel.stream)
+
+
+def test_anthropic_model_surface():
+    from locus.models.native import anthropic
+
+    assert params(anthropic.AnthropicModel.__init__) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("model", "POSITIONAL_OR_KEYWORD", "claude-sonnet-4-20250514"),
+        ("api_key", "POSITIONAL_OR_KEYWORD", None),
+        ("base_url", "POSITIONAL_OR_KEYWORD", None),
+        ("max_tokens", "POSITIONAL_OR_KEYWORD", 4096),
+        ("temperature", "POSITIONAL_OR_KEYWORD", 0.7),
+        ("prompt_cache", "POSITIONAL_OR_KEYWORD", False),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    config = anthropic.AnthropicConfig()
+    assert (config.top_p, config.max_retries, config.request_timeout) == (0.9, 3, 120.0)
+    assert (
+        anthropic.AnthropicModel(api_key="sk-ant-test-abcdefgh").supports_structured_output is False
+    )
+    assert locus.models.AnthropicModel is anthropic.AnthropicModel
+    assert "anthropic" in registry.list_providers()
