@@ -189,3 +189,18 @@ def test_anthropic_model_surface():
     )
     assert locus.models.AnthropicModel is anthropic.AnthropicModel
     assert "anthropic" in registry.list_providers()
+
+
+def test_ollama_model_surface():
+    from locus.models.native import ollama
+
+    assert params(ollama.OllamaModel.__init__) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("model", "POSITIONAL_OR_KEYWORD", "llama3.3"),
+        ("base_url", "POSITIONAL_OR_KEYWORD", "http://localhost:11434"),
+        ("max_tokens", "POSITIONAL_OR_KEYWORD", 4096),
+        ("temperature", "POSITIONAL_OR_KEYWORD", 0.7),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    assert ollama.OllamaModel().supports_structured_output is False
+    assert "ollama" in registry.list_providers()

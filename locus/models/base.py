@@ -132,7 +132,8 @@ class ChatModel(BaseModel):
     def _auth(self) -> httpx.Auth | None:
         return None
 
-    def _auth_hint(self) -> str | None:
+    def _hint(self, error: ModelError) -> str | None:
+        """What the user can do about `error` (set a key, start a server), if anything."""
         return None
 
     @abstractmethod
@@ -332,13 +333,18 @@ class ChatModel(BaseModel):
     async def _send(self, request: httpx.Request, retry: RetryState) -> httpx.Response:
         auth = self._auth()
         logger.debug("%s: POST %s", self.provider, request.url)
-        return await send_with_retry(
-            self.client,
-            request,
-            retry,
-            auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,
-            auth_hint=self._auth_hint(),
-        )
+        try:
+            return await send_with_retry(
+                self.client,
+                request,
+                retry,
+                auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth,
+            )
+        except ModelError as error:
+            hint = self._hint(error)
+            if hint:
+                error.args = (f"{error.message} - {hint}",)
+            raise
 
     async def _fold(self, response: httpx.Response) -> AsyncGenerator[ModelChunkEvent, None]:
         acc = StreamAccumulator(self.provider)

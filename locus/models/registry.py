@@ -27,6 +27,7 @@ def _lazy(module: str, name: str, model_arg: str = "model") -> Callable[..., Mod
 _PROVIDERS: dict[str, Callable[..., ModelProtocol]] = {
     "openai": _lazy("locus.models.native.openai", "OpenAIModel"),
     "anthropic": _lazy("locus.models.native.anthropic", "AnthropicModel"),
+    "ollama": _lazy("locus.models.native.ollama", "OllamaModel"),
 }
 
 

@@ -141,15 +141,12 @@ def retry_after_seconds(headers: httpx.Headers, now: float | None = None) -> flo
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
-def error_from_response(
-    response: httpx.Response, provider: str, *, auth_hint: str | None = None
-) -> ModelError:
+def error_from_response(response: httpx.Response, provider: str) -> ModelError:
     """Build the typed error for a failed response whose body has been read.
 
     Args:
         response: A response with status >= 400, already read.
         provider: Named in the message.
-        auth_hint: Added to the message of an auth failure, e.g. which variable to set.
 
     Returns:
         The error, with `retryable` set for the retry layer.
@@ -160,19 +157,21 @@ def error_from_response(
     )
     text = response.text
     content_type = response.headers.get("content-type", "")
+    request_id = request_id_of(response)
     try:
-        message, code = _provider_error(json.loads(text))
+        body = json.loads(text)
     except ValueError:
         message, code = _describe_text(text, content_type), None
+    else:
+        message, code = _provider_error(body)
+        if request_id is None and isinstance(body, dict) and body.get("request_id"):
+            request_id = str(body["request_id"])  # Anthropic repeats it in the body
     if code in _FINAL_CODES:
         retryable = False
-    request_id = request_id_of(response)
     parts = [f"{provider}: HTTP {status} {response.reason_phrase}".rstrip()]
     parts.append(message or "(empty body)")
     if code and code not in (message or ""):
         parts[-1] += f" [{code}]"
-    if auth_hint and cls is ModelAuthError:
-        parts.append(auth_hint)
     if request_id:
         parts.append(f"request id {request_id}")
     secrets = secrets_of(response.request)

@@ -98,7 +98,6 @@ async def send_with_retry(
     retry: RetryState,
     *,
     auth: Any = httpx.USE_CLIENT_DEFAULT,
-    auth_hint: str | None = None,
 ) -> httpx.Response:
     """Send `request` until a 2xx response arrives or retrying must stop.
 
@@ -107,7 +106,6 @@ async def send_with_retry(
         request: The request; its body is bytes, so it can be sent again.
         retry: The policy and the retries already spent on this call.
         auth: An `httpx.Auth` for this request, or the client's default.
-        auth_hint: Added to the message of an auth failure.
 
     Returns:
         The streamed, unread 2xx response; the caller must close it.
@@ -128,7 +126,7 @@ async def send_with_retry(
                 finally:
                     await response.aclose()
             headers = response.headers
-            error = error_from_response(response, provider, auth_hint=auth_hint)
+            error = error_from_response(response, provider)
         except ModelError as exc:
             error = exc
         await retry.wait_or_raise(error, headers)

@@ -1,3 +1,3 @@
-"""Providers with their own wire API: OpenAI (and compatible servers), Anthropic."""
+"""Providers with their own wire API: OpenAI (and compatible servers), Anthropic, Ollama."""
 
 __all__: list[str] = []

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr
 
-from locus.core.errors import ConfigError
+from locus.core.errors import ConfigError, ModelAuthError, ModelError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
@@ -16,6 +16,8 @@ from locus.models.accumulate import StreamAccumulator
 from locus.models.base import ChatModel, ClientConfig
 from locus.models.wire import anthropic_messages
 from locus.models.wire.anthropic_messages import Quirks
+
+_KEY_HINT = "set ANTHROPIC_API_KEY or pass api_key="
 
 __all__ = [
     "ANTHROPIC_VERSION",
@@ -119,7 +121,7 @@ class AnthropicModel(ChatModel):
             else os.environ.get("ANTHROPIC_API_KEY")
         )
         if key is None and self._base_url() == DEFAULT_ANTHROPIC_BASE_URL:
-            raise ConfigError(f"anthropic: no API key: {self._auth_hint()}")
+            raise ConfigError(f"anthropic: no API key: {_KEY_HINT}")
         headers = {"anthropic-version": self.config.anthropic_version}
         if key is not None:
             headers["x-api-key"] = key
@@ -127,8 +129,8 @@ class AnthropicModel(ChatModel):
             headers["anthropic-beta"] = ",".join(self.config.betas)
         return headers
 
-    def _auth_hint(self) -> str | None:
-        return "set ANTHROPIC_API_KEY or pass api_key="
+    def _hint(self, error: ModelError) -> str | None:
+        return _KEY_HINT if isinstance(error, ModelAuthError) else None
 
     def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         config = self.config

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr
 
-from locus.core.errors import ConfigError
+from locus.core.errors import ConfigError, ModelAuthError, ModelError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
@@ -16,6 +16,8 @@ from locus.models.accumulate import StreamAccumulator
 from locus.models.base import ChatModel, ClientConfig
 from locus.models.wire import openai_chat
 from locus.models.wire.openai_chat import Quirks
+
+_KEY_HINT = "set OPENAI_API_KEY or pass api_key="
 
 __all__ = ["DEFAULT_OPENAI_BASE_URL", "OpenAIConfig", "OpenAIModel", "resolve_quirks"]
 
@@ -129,7 +131,7 @@ class OpenAIModel(ChatModel):
     def _headers(self) -> dict[str, str]:
         key = self._api_key()
         if key is None and self._base_url().startswith(DEFAULT_OPENAI_BASE_URL):
-            raise ConfigError(f"openai: no API key: {self._auth_hint()}")
+            raise ConfigError(f"openai: no API key: {_KEY_HINT}")
         headers = {} if key is None else {"authorization": f"Bearer {key}"}
         organization = self.config.organization or os.environ.get("OPENAI_ORG_ID")
         project = self.config.project or os.environ.get("OPENAI_PROJECT_ID")
@@ -139,8 +141,8 @@ class OpenAIModel(ChatModel):
             headers["openai-project"] = project
         return headers
 
-    def _auth_hint(self) -> str | None:
-        return "set OPENAI_API_KEY or pass api_key="
+    def _hint(self, error: ModelError) -> str | None:
+        return _KEY_HINT if isinstance(error, ModelAuthError) else None
 
     def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         config = self.config

@@ -268,7 +268,7 @@ async def test_429_honours_retry_after(respx_mock):
             401,
             "error_401_authentication.json",
             ModelAuthError,
-            "invalid x-api-key [authentication_error] - set ANTHROPIC_API_KEY or pass api_key=",
+            "invalid x-api-key [authentication_error] - request id req_011CaAuTh1nv4l1dK3yT3st0 - set ANTHROPIC_API_KEY or pass api_key=",
         ),
         (
             404,
