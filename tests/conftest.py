@@ -32,3 +32,11 @@ def fixture_bytes(relative: str) -> bytes:
 async def server() -> AsyncIterator[FakeServer]:
     async with FakeServer() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def rsa_key():
+    """A key pair made for the test session; no PEM is ever committed."""
+    from tests.oci_helpers import new_key
+
+    return new_key()

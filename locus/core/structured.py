@@ -127,8 +127,9 @@ def parse_structured(content: str, schema: type[T], strict: bool = True) -> Stru
 def inline_schema_refs(schema: dict[str, Any]) -> dict[str, Any]:
     """Replace local `$ref`s with the definitions they point to and drop `$defs`.
 
-    Gemini rejects `$ref` and `$defs` in schemas. A recursive reference cannot be inlined and
-    is left as it is.
+    Gemini rejects `$ref` and `$defs` in schemas. A recursive reference cannot be inlined
+    for ever: at the point where it recurs it becomes its definition's bare type (with its
+    description), so no reference is left dangling.
 
     Args:
         schema: A JSON schema that may use `#/$defs/...` or `#/definitions/...` references.
@@ -146,9 +147,12 @@ def inline_schema_refs(schema: dict[str, Any]) -> dict[str, Any]:
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
             name = ref.rsplit("/", 1)[-1]
-            if name in defs and name not in seen:
+            if name in defs:
                 siblings = {k: v for k, v in node.items() if k != "$ref"}
-                target = resolve(copy.deepcopy(defs[name]), seen | {name})
+                if name in seen:
+                    target = {k: defs[name][k] for k in ("type", "description") if k in defs[name]}
+                else:
+                    target = resolve(copy.deepcopy(defs[name]), seen | {name})
                 return {**target, **resolve(siblings, seen)}
         return {
             key: resolve(value, seen)

@@ -14,14 +14,13 @@ Q = TypeVar("Q")
 def resolve_quirks(model: str, table: Sequence[tuple[str, Q]], default: Q) -> Q:
     """Return the rules of the first `table` pattern that matches `model`, else `default`.
 
-    Names are matched lower-cased and without a vendor namespace (`openai.gpt-5` is matched
-    as `gpt-5`), with shell-style patterns (`gpt-5*`, `*-search-preview*`).
+    Names are matched lower-cased, with shell-style patterns, both as given and without a
+    vendor namespace: `openai.gpt-5` matches `gpt-5*` as well as `openai.*`.
     """
     name = model.lower()
     namespace, dot, rest = name.partition(".")
-    if dot and namespace.isalpha():
-        name = rest
+    names = (name, rest) if dot and namespace.isalpha() else (name,)
     for pattern, quirks in table:
-        if fnmatchcase(name, pattern):
+        if any(fnmatchcase(candidate, pattern) for candidate in names):
             return quirks
     return default

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from locus.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from locus.models.base import ModelProtocol
@@ -24,10 +28,38 @@ def _lazy(module: str, name: str, model_arg: str = "model") -> Callable[..., Mod
     return factory
 
 
+def _make_oci(model_id: str, **kwargs: Any) -> ModelProtocol:
+    """Route an OCI model id: the native chat API, or the OpenAI-compatible endpoint."""
+    lowered = model_id.lower()
+    if lowered.startswith(("ocid1.generativeaiendpoint.", "cohere.command-r")):
+        raise ConfigError(
+            f"oci: {model_id!r} is served only by OCI's native chat API, which this version "
+            "of locus does not speak yet; use a model of the OpenAI-compatible endpoint"
+        )
+    if not {"profile", "auth_type", "api_key"} & kwargs.keys():
+        kwargs.update(_oci_auth_from_env())
+    from locus.models.providers.oci.openai_compat import OCIOpenAIModel
+
+    model: ModelProtocol = OCIOpenAIModel(model=model_id, **kwargs)
+    return model
+
+
+def _oci_auth_from_env() -> dict[str, Any]:
+    """`OCI_PROFILE`, else `OCI_AUTH_TYPE`, else the `DEFAULT` profile if the file exists."""
+    if os.environ.get("OCI_PROFILE"):
+        return {"profile": os.environ["OCI_PROFILE"]}
+    if os.environ.get("OCI_AUTH_TYPE"):
+        return {"auth_type": os.environ["OCI_AUTH_TYPE"]}
+    if Path("~/.oci/config").expanduser().exists():
+        return {"profile": "DEFAULT"}
+    return {}
+
+
 _PROVIDERS: dict[str, Callable[..., ModelProtocol]] = {
     "openai": _lazy("locus.models.native.openai", "OpenAIModel"),
     "anthropic": _lazy("locus.models.native.anthropic", "AnthropicModel"),
     "ollama": _lazy("locus.models.native.ollama", "OllamaModel"),
+    "oci": _make_oci,
 }
 
 
