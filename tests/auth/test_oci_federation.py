@@ -77,9 +77,7 @@ async def test_instance_principal_flow_end_to_end(monkeypatch):
         "x-content-sha256",
     ]
     # The token signs with the session key whose public half went to the federation call.
-    session_public = serialization.load_der_public_key(
-        __import__("base64").b64decode(body["publicKey"])
-    )
+    session_public = serialization.load_der_public_key(base64.b64decode(body["publicKey"]))
     assert credentials.key_id == f"ST${jwt}"
     assert credentials.private_key.public_key().public_numbers() == session_public.public_numbers()
     assert (credentials.tenancy, credentials.region) == (TENANCY, "us-chicago-1")
