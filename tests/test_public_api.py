@@ -204,3 +204,35 @@ def test_ollama_model_surface():
     ]
     assert ollama.OllamaModel().supports_structured_output is False
     assert "ollama" in registry.list_providers()
+
+
+def test_oci_openai_model_surface():
+    from locus.models.providers import oci
+    from locus.models.providers.oci import openai_compat
+
+    assert params(oci.OCIOpenAIModel.__init__) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("model", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("profile", "KEYWORD_ONLY", None),
+        ("auth_type", "KEYWORD_ONLY", None),
+        ("compartment_id", "KEYWORD_ONLY", None),
+        ("region", "KEYWORD_ONLY", "us-chicago-1"),
+        ("config_file", "KEYWORD_ONLY", "~/.oci/config"),
+        ("base_url", "KEYWORD_ONLY", None),
+        ("max_tokens", "KEYWORD_ONLY", 4096),
+        ("temperature", "KEYWORD_ONLY", 0.7),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    assert issubclass(oci.OCIOpenAIModel, openai.OpenAIModel)
+    assert openai_compat.DEFAULT_OCI_GENAI_REGION == oci.DEFAULT_OCI_GENAI_REGION == "us-chicago-1"
+    assert [t.value for t in oci.OCIAuthType] == [
+        "api_key",
+        "security_token",
+        "session_token",
+        "instance_principal",
+        "resource_principal",
+    ]
+    assert oci.OCIAuthType.from_env() is oci.OCIAuthType.API_KEY
+    for name in ("OCIOpenAIModel", "OCIOpenAIConfig", "OCIAuthType"):
+        assert getattr(locus.models, name) is getattr(oci, name)
+    assert "oci" in registry.list_providers()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from locus.models.base import ModelConfig, ModelProtocol
     from locus.models.native.anthropic import AnthropicConfig, AnthropicModel
     from locus.models.native.openai import OpenAIConfig, OpenAIModel
+    from locus.models.providers.oci import OCIAuthType, OCIOpenAIConfig, OCIOpenAIModel
     from locus.models.registry import get_model, list_providers, register_provider
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "ModelConfig",
     "ModelProtocol",
     "ModelResponse",
+    "OCIAuthType",
+    "OCIOpenAIConfig",
+    "OCIOpenAIModel",
     "OpenAIConfig",
     "OpenAIModel",
     "get_model",
@@ -40,6 +44,9 @@ _LAZY = {
     "OpenAIConfig": "locus.models.native.openai",
     "AnthropicModel": "locus.models.native.anthropic",
     "AnthropicConfig": "locus.models.native.anthropic",
+    "OCIAuthType": "locus.models.providers.oci",
+    "OCIOpenAIModel": "locus.models.providers.oci",
+    "OCIOpenAIConfig": "locus.models.providers.oci",
 }
 
 
