@@ -6,6 +6,7 @@ A provider class holds only configuration and hooks (URL, headers, auth, codec, 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -346,14 +347,26 @@ class ChatModel(BaseModel):
                 error.args = (f"{error.message} - {hint}",)
             raise
 
+    def _tail_timeout(self) -> float | None:
+        """Seconds to keep reading once the answer is complete (None: until the end)."""
+        return None
+
     async def _fold(self, response: httpx.Response) -> AsyncGenerator[ModelChunkEvent, None]:
         acc = StreamAccumulator(self.provider)
+        tail = self._tail_timeout()
         with map_transport_errors(self.provider, streaming=True):
-            async for frames in aiter_batches(response, self._decoder()):
-                for chunk in self._decode_frames(frames, acc):
-                    yield chunk
-                if acc.closed:
-                    break
+            async with contextlib.aclosing(aiter_batches(response, self._decoder())) as batches:
+                while not acc.closed:
+                    try:
+                        if acc.finished and tail is not None:
+                            async with asyncio.timeout(tail):
+                                frames = await anext(batches)
+                        else:
+                            frames = await anext(batches)
+                    except (StopAsyncIteration, TimeoutError):
+                        break  # the end, or nothing more after a complete answer
+                    for chunk in self._decode_frames(frames, acc):
+                        yield chunk
         if not acc.finished:
             raise ModelStreamError(
                 f"{self.provider}: the stream ended before the answer was complete",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, NamedTuple, Protocol
 
 import httpx
@@ -153,16 +153,24 @@ class SSEDecoder:
     Args:
         max_line_length: Longest line accepted, in characters.
         provider: Named in error messages.
+        line_events: Dispatch every `data:` line as an event of its own, at once, for
+            data-only streams whose events are one line each and that may separate them by
+            a single newline or never send the closing blank line (OCI's native chat).
     """
 
     def __init__(
-        self, max_line_length: int = DEFAULT_MAX_LINE_LENGTH, provider: str | None = None
+        self,
+        max_line_length: int = DEFAULT_MAX_LINE_LENGTH,
+        provider: str | None = None,
+        *,
+        line_events: bool = False,
     ) -> None:
         self._lines = LineDecoder(max_line_length, provider)
         self._data: list[str] = []
         self._event = ""
         self._last_id = ""
         self._retry: int | None = None
+        self._line_events = line_events
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode `chunk` and return the events it completes."""
@@ -186,17 +194,26 @@ class SSEDecoder:
             if line.startswith("data:"):
                 value = line[5:]
                 self._data.append(value[1:] if value[:1] == " " else value)
+                if self._line_events:
+                    events.append(self._dispatch())
             elif not line:
                 if self._data:
-                    data = "\n".join(self._data)
-                    events.append(
-                        ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
-                    )
-                    self._data = []
+                    events.append(self._dispatch())
                 self._event = ""
             elif line[0] != ":":
                 self._field(line)
+                if self._line_events and self._data:
+                    events.append(self._dispatch())
         return events
+
+    def _dispatch(self) -> ServerSentEvent:
+        event = ServerSentEvent(
+            self._event or "message", "\n".join(self._data), self._last_id, self._retry
+        )
+        self._data = []
+        if self._line_events:
+            self._event = ""
+        return event
 
     def _field(self, line: str) -> None:
         name, _, value = line.partition(":")
@@ -269,7 +286,9 @@ class Decoder(Protocol):
         ...
 
 
-async def aiter_batches(response: httpx.Response, decoder: Decoder) -> AsyncIterator[list[Any]]:
+async def aiter_batches(
+    response: httpx.Response, decoder: Decoder
+) -> AsyncGenerator[list[Any], None]:
     """Yield the frames of a streamed `httpx.Response`, one list per network read."""
     async for chunk in response.aiter_bytes():
         frames = decoder.feed(chunk)

@@ -99,6 +99,14 @@ def _provider_error(body: Any) -> tuple[str | None, str | None]:
         return None, None
     message = error.get("message") or error.get("detail") or body.get("detail")
     code = error.get("code") or error.get("type")
+    if isinstance(message, str) and message.lstrip().startswith("{"):
+        # OCI wraps a model's own error as a JSON string in `message`.
+        try:
+            inner, inner_code = _provider_error(json.loads(message))
+        except ValueError:
+            inner, inner_code = None, None
+        if inner:
+            message, code = inner, inner_code or code
     return (
         None if message is None else str(message),
         None if code is None else str(code),
