@@ -236,3 +236,26 @@ def test_oci_openai_model_surface():
     for name in ("OCIOpenAIModel", "OCIOpenAIConfig", "OCIAuthType"):
         assert getattr(locus.models, name) is getattr(oci, name)
     assert "oci" in registry.list_providers()
+
+
+def test_oci_native_model_surface():
+    from locus.models.providers import oci
+
+    assert params(oci.OCIModel.__init__) == [
+        ("self", "POSITIONAL_OR_KEYWORD", "<required>"),
+        ("model_id", "POSITIONAL_OR_KEYWORD", "cohere.command-r-plus"),
+        ("compartment_id", "POSITIONAL_OR_KEYWORD", None),
+        ("profile_name", "POSITIONAL_OR_KEYWORD", "DEFAULT"),
+        ("auth_type", "POSITIONAL_OR_KEYWORD", None),
+        ("config_file", "POSITIONAL_OR_KEYWORD", "~/.oci/config"),
+        ("service_endpoint", "POSITIONAL_OR_KEYWORD", None),
+        ("max_tokens", "POSITIONAL_OR_KEYWORD", 4096),
+        ("temperature", "POSITIONAL_OR_KEYWORD", 0.7),
+        ("kwargs", "VAR_KEYWORD", "<required>"),
+    ]
+    model = oci.OCIModel()
+    assert model.config.auth_type is oci.OCIAuthType.API_KEY
+    assert model._quirks.api_format == "COHERE"
+    assert oci.OCIModel("meta.llama-3.3-70b-instruct")._quirks.api_format == "GENERIC"
+    for name in ("OCIModel", "OCIConfig"):
+        assert getattr(locus.models, name) is getattr(oci, name)

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from locus.models.base import ModelConfig, ModelProtocol
     from locus.models.native.anthropic import AnthropicConfig, AnthropicModel
     from locus.models.native.openai import OpenAIConfig, OpenAIModel
-    from locus.models.providers.oci import OCIAuthType, OCIOpenAIConfig, OCIOpenAIModel
+    from locus.models.providers.oci import (
+        OCIAuthType,
+        OCIConfig,
+        OCIModel,
+        OCIOpenAIConfig,
+        OCIOpenAIModel,
+    )
     from locus.models.registry import get_model, list_providers, register_provider
 
 __all__ = [
@@ -24,6 +30,8 @@ __all__ = [
     "ModelProtocol",
     "ModelResponse",
     "OCIAuthType",
+    "OCIConfig",
+    "OCIModel",
     "OCIOpenAIConfig",
     "OCIOpenAIModel",
     "OpenAIConfig",
@@ -45,6 +53,8 @@ _LAZY = {
     "AnthropicModel": "locus.models.native.anthropic",
     "AnthropicConfig": "locus.models.native.anthropic",
     "OCIAuthType": "locus.models.providers.oci",
+    "OCIModel": "locus.models.providers.oci",
+    "OCIConfig": "locus.models.providers.oci",
     "OCIOpenAIModel": "locus.models.providers.oci",
     "OCIOpenAIConfig": "locus.models.providers.oci",
 }

@@ -13,8 +13,9 @@ from typing import Any
 from locus.core.errors import ModelResponseError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message, Role, ToolCall
+from locus.core.response import ModelResponse
 
-__all__ = ["StreamAccumulator", "decode_tool_arguments"]
+__all__ = ["StreamAccumulator", "decode_tool_arguments", "response_chunks"]
 
 _SNIPPET = 200
 
@@ -184,3 +185,24 @@ class StreamAccumulator:
             )
         )
         return chunks
+
+
+def response_chunks(response: ModelResponse) -> list[ModelChunkEvent]:
+    """The chunks a stream of `response` would have yielded (for a non-streaming fallback)."""
+    message = response.message
+    chunks = []
+    if message.metadata.get("thinking"):
+        chunks.append(ModelChunkEvent(thinking=message.metadata["thinking"]))
+    if message.content:
+        chunks.append(ModelChunkEvent(content=message.content))
+    if message.tool_calls:
+        chunks.append(ModelChunkEvent(tool_calls=list(message.tool_calls)))
+    chunks.append(
+        ModelChunkEvent(
+            done=True,
+            usage=response.usage or None,
+            stop_reason=response.stop_reason,
+            message=message,
+        )
+    )
+    return chunks

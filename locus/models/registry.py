@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from locus.core.errors import ConfigError
-
 if TYPE_CHECKING:
     from locus.models.base import ModelProtocol
 
@@ -32,10 +30,12 @@ def _make_oci(model_id: str, **kwargs: Any) -> ModelProtocol:
     """Route an OCI model id: the native chat API, or the OpenAI-compatible endpoint."""
     lowered = model_id.lower()
     if lowered.startswith(("ocid1.generativeaiendpoint.", "cohere.command-r")):
-        raise ConfigError(
-            f"oci: {model_id!r} is served only by OCI's native chat API, which this version "
-            "of locus does not speak yet; use a model of the OpenAI-compatible endpoint"
-        )
+        from locus.models.providers.oci.chat import OCIModel
+
+        if "profile" in kwargs:  # the OpenAI-compatible model's name for it
+            kwargs["profile_name"] = kwargs.pop("profile")
+        native: ModelProtocol = OCIModel(model_id=model_id, **kwargs)
+        return native
     if not {"profile", "auth_type", "api_key"} & kwargs.keys():
         kwargs.update(_oci_auth_from_env())
     from locus.models.providers.oci.openai_compat import OCIOpenAIModel

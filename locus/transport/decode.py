@@ -178,7 +178,11 @@ class SSEDecoder:
 
     def flush(self) -> list[ServerSentEvent]:
         """End the stream; an event not closed by a blank line comes with `complete=False`."""
-        events = self._process(self._lines.flush())
+        partial = self._lines.pending
+        lines = self._lines.flush()
+        events = self._process(lines)
+        if self._line_events and partial and events and lines[-1].startswith("data"):
+            events[-1] = events[-1]._replace(complete=False)  # its line was cut off
         if self._data:
             data = "\n".join(self._data)
             events.append(

@@ -182,3 +182,17 @@ async def test_aiter_sse_and_ndjson_read_a_streamed_response():
     assert [e.data async for e in aiter_sse(sse)] == ["1", "2"]
     nd = httpx.Response(200, content=pieces(b'{"x":1}\n{"x":2}'))
     assert [v async for v in aiter_ndjson(nd)] == [{"x": 1}, {"x": 2}]
+
+
+def test_line_events_dispatch_every_data_line_at_once():
+    decoder = SSEDecoder(line_events=True)
+    assert decoder.feed(b'data: {"a":1}\ndata: {"b":2}\n') == [
+        ServerSentEvent(data='{"a":1}'),
+        ServerSentEvent(data='{"b":2}'),
+    ]
+    assert decoder.feed(b"\n: comment\nevent: x\ndata\n") == [ServerSentEvent("x", "")]
+    assert decoder.feed(b"data: [DO") == []
+    assert decoder.flush() == [ServerSentEvent(data="[DO", complete=False)]
+    decoder = SSEDecoder(line_events=True)
+    assert decoder.feed(b"data: 1\n: cut comm") == [ServerSentEvent(data="1")]
+    assert decoder.flush() == []

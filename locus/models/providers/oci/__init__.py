@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from locus.models.providers.oci._auth import DEFAULT_OCI_GENAI_REGION, OCIAuthType
+    from locus.models.providers.oci.chat import OCIConfig, OCIModel
     from locus.models.providers.oci.openai_compat import (
         OCIOpenAIConfig,
         OCIOpenAIModel,
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_OCI_GENAI_REGION",
     "OCIAuthType",
+    "OCIConfig",
+    "OCIModel",
     "OCIOpenAIConfig",
     "OCIOpenAIModel",
     "build_oci_openai_base_url",
@@ -27,6 +30,8 @@ __all__ = [
 _LAZY = {
     "DEFAULT_OCI_GENAI_REGION": "locus.models.providers.oci._auth",
     "OCIAuthType": "locus.models.providers.oci._auth",
+    "OCIConfig": "locus.models.providers.oci.chat",
+    "OCIModel": "locus.models.providers.oci.chat",
     "OCIOpenAIConfig": "locus.models.providers.oci.openai_compat",
     "OCIOpenAIModel": "locus.models.providers.oci.openai_compat",
     "build_oci_openai_base_url": "locus.models.providers.oci.openai_compat",

@@ -26,6 +26,27 @@ _PYTHON_TYPES = {
 }
 _TOOL_CHOICES = {"auto": "AUTO", "none": "NONE", "required": "REQUIRED"}
 
+# Options the codec places itself; any other option goes into `chatRequest` as given.
+_PLACED = frozenset(
+    {
+        "model",
+        "compartment_id",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "frequency_penalty",
+        "presence_penalty",
+        "seed",
+        "stop",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "reasoning_effort",
+        "include_usage",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Quirks:
@@ -282,7 +303,8 @@ def build_request(
         tools: Tools in OpenAI format.
         options: `model`, `compartment_id`, `max_tokens`, `temperature`, `top_p`, `top_k`,
             `frequency_penalty`, `presence_penalty`, `seed`, `stop`, `tool_choice`,
-            `parallel_tool_calls`, `response_format`, `reasoning_effort`, `include_usage`.
+            `parallel_tool_calls`, `response_format`, `reasoning_effort`, `include_usage`,
+            and any other `chatRequest` field to pass through (`isEcho`, `documents`, ...).
         stream: Ask for an SSE stream.
         quirks: The model family's format and rules.
 
@@ -299,6 +321,9 @@ def build_request(
     response_format = _response_format(options.get("response_format"), quirks)
     if response_format is not None:
         chat["responseFormat"] = response_format
+    for key, value in options.items():
+        if key not in _PLACED and value is not None:
+            chat[key] = value
     chat["isStream"] = stream
     if stream and options.get("include_usage", True):
         chat["streamOptions"] = {"isIncludeUsage": True}

@@ -278,9 +278,14 @@ def test_registry_routing(monkeypatch, tmp_path, rsa_key):
     (tmp_path / ".oci").mkdir()
     api_key_config(tmp_path / ".oci", rsa_key)
     assert get_model("oci:openai.gpt-4.1").config.profile == "DEFAULT"
-    for native in ("cohere.command-r-plus", "ocid1.generativeaiendpoint.oc1.us-chicago-1.test"):
-        with pytest.raises(ConfigError, match="native chat API"):
-            get_model(f"oci:{native}")
+    from locus.models.providers.oci import OCIModel
+
+    for native in (
+        "cohere.command-r-plus",
+        "Cohere.Command-R-08-2024",
+        "ocid1.generativeaiendpoint.oc1.us-chicago-1.test",
+    ):
+        assert isinstance(get_model(f"oci:{native}"), OCIModel)
 
 
 def test_importing_the_oci_model_loads_nothing_oci_specific():
