@@ -28,7 +28,7 @@ from locus.transport.errors import map_transport_errors
 from locus.transport.pool import light_client
 from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
 
-__all__ = ["ChatModel", "ClientConfig", "ModelConfig", "ModelProtocol", "ModelResponse"]
+__all__ = ["ChatModel", "ClientConfig", "Codec", "ModelConfig", "ModelProtocol", "ModelResponse"]
 
 logger = logging.getLogger("locus.models")
 
@@ -56,6 +56,30 @@ class ModelProtocol(Protocol):
         **kwargs: Any,
     ) -> AsyncIterator[ModelChunkEvent]:
         """Yield the model's answer to `messages` as it arrives."""
+        ...
+
+
+class Codec(Protocol):
+    """A wire codec module: pure functions that build bodies and parse answers."""
+
+    def build_request(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[Mapping[str, Any]] | None,
+        options: Mapping[str, Any],
+        *,
+        stream: bool,
+        quirks: Any = ...,
+    ) -> dict[str, Any]:
+        """Build the request body."""
+        ...
+
+    def parse_response(self, body: Any, *, provider: str = ...) -> ModelResponse:
+        """Parse a complete answer."""
+        ...
+
+    def parse_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
+        """Fold one stream frame into chunks."""
         ...
 
 
@@ -111,11 +135,13 @@ class ChatModel(BaseModel):
 
     provider: ClassVar[str] = "model"
     framing: ClassVar[Literal["sse", "ndjson"]] = "sse"
+    codec: ClassVar[Codec]
 
     config: ClientConfig
     _client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _bound_tools: list[dict[str, Any]] | None = PrivateAttr(default=None)
     _bound_options: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _quirks: Any = PrivateAttr(default=None)
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -138,10 +164,23 @@ class ChatModel(BaseModel):
         return None
 
     @abstractmethod
-    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+    def _defaults(self) -> dict[str, Any]:
+        """The options every call starts from, before its own keyword arguments."""
+        config = self.config
+        return {
+            "model": config.model,
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "stop": config.stop_sequences,
+        }
 
-    @abstractmethod
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        options = self._defaults()
+        for key, value in kwargs.items():
+            options["stop" if key == "stop_sequences" else key] = value
+        return options
+
     def _encode(
         self,
         messages: list[Message],
@@ -150,15 +189,15 @@ class ChatModel(BaseModel):
         *,
         stream: bool,
     ) -> dict[str, Any]:
-        raise NotImplementedError
+        return self.codec.build_request(
+            messages, tools, options, stream=stream, quirks=self._quirks
+        )
 
-    @abstractmethod
     def _decode(self, body: Any) -> ModelResponse:
-        raise NotImplementedError
+        return self.codec.parse_response(body, provider=self.provider)
 
-    @abstractmethod
     def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        raise NotImplementedError
+        return self.codec.parse_event(event, acc)
 
     # Public surface ------------------------------------------------------------------------
 

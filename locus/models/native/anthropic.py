@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, PrivateAttr, SecretStr
 
 from locus.core.errors import ConfigError, ModelAuthError, ModelError
-from locus.core.events import ModelChunkEvent
-from locus.core.messages import Message
-from locus.core.response import ModelResponse
 from locus.models import quirks
-from locus.models.accumulate import StreamAccumulator
-from locus.models.base import ChatModel, ClientConfig
+from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.wire import anthropic_messages
 from locus.models.wire.anthropic_messages import Quirks
 
@@ -72,6 +68,7 @@ class AnthropicModel(ChatModel):
     """
 
     provider = "anthropic"
+    codec: ClassVar[Codec] = anthropic_messages
     config: AnthropicConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
 
@@ -132,36 +129,12 @@ class AnthropicModel(ChatModel):
     def _hint(self, error: ModelError) -> str | None:
         return _KEY_HINT if isinstance(error, ModelAuthError) else None
 
-    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _defaults(self) -> dict[str, Any]:
         config = self.config
-        options: dict[str, Any] = {
-            "model": config.model,
-            "max_tokens": config.max_tokens,
-            "temperature": config.temperature,
+        return {
+            **super()._defaults(),
             "top_p": config.top_p if "top_p" in config.model_fields_set else None,
             "top_k": config.top_k,
-            "stop": config.stop_sequences,
             "thinking": config.thinking,
             "prompt_cache": config.prompt_cache,
         }
-        for key, value in kwargs.items():
-            options["stop" if key == "stop_sequences" else key] = value
-        return options
-
-    def _encode(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        options: dict[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        return anthropic_messages.build_request(
-            messages, tools, options, stream=stream, quirks=self._quirks
-        )
-
-    def _decode(self, body: Any) -> ModelResponse:
-        return anthropic_messages.parse_response(body, provider=self.provider)
-
-    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        return anthropic_messages.parse_event(event, acc)

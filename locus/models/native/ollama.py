@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 
@@ -14,11 +14,7 @@ from locus.core.errors import (
     ModelNotFoundError,
     ModelTimeoutError,
 )
-from locus.core.events import ModelChunkEvent
-from locus.core.messages import Message
-from locus.core.response import ModelResponse
-from locus.models.accumulate import StreamAccumulator
-from locus.models.base import ChatModel, ClientConfig
+from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.wire import ollama_chat
 
 __all__ = ["DEFAULT_OLLAMA_BASE_URL", "OllamaConfig", "OllamaModel", "parse_ollama_host"]
@@ -82,6 +78,7 @@ class OllamaModel(ChatModel):
 
     provider = "ollama"
     framing = "ndjson"
+    codec: ClassVar[Codec] = ollama_chat
     config: OllamaConfig
 
     def __init__(
@@ -130,38 +127,17 @@ class OllamaModel(ChatModel):
             return f"is Ollama running at {self._base_url()}? (start it with `ollama serve`)"
         return None
 
-    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _defaults(self) -> dict[str, Any]:
         config = self.config
-        options: dict[str, Any] = {
-            "model": config.model,
-            "max_tokens": config.max_tokens,
-            "temperature": config.temperature,
-            "top_p": config.top_p,
-            "stop": config.stop_sequences,
+        return {
+            **super()._defaults(),
             "seed": config.seed,
             "options": config.options,
             "keep_alive": config.keep_alive,
             "think": config.think,
         }
-        for key, value in kwargs.items():
-            if key == "options":
-                options["options"] = {**config.options, **(value or {})}
-            else:
-                options["stop" if key == "stop_sequences" else key] = value
+
+    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        options = super()._options(kwargs)
+        options["options"] = {**self.config.options, **(kwargs.get("options") or {})}
         return options
-
-    def _encode(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        options: dict[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        return ollama_chat.build_request(messages, tools, options, stream=stream)
-
-    def _decode(self, body: Any) -> ModelResponse:
-        return ollama_chat.parse_response(body, provider=self.provider)
-
-    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        return ollama_chat.parse_event(event, acc)

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, PrivateAttr, SecretStr
 
 from locus.core.errors import ConfigError, ModelAuthError, ModelError
-from locus.core.events import ModelChunkEvent
-from locus.core.messages import Message
-from locus.core.response import ModelResponse
 from locus.models import quirks
-from locus.models.accumulate import StreamAccumulator
-from locus.models.base import ChatModel, ClientConfig
+from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.wire import openai_chat
 from locus.models.wire.openai_chat import Quirks
 
@@ -81,6 +77,7 @@ class OpenAIModel(ChatModel):
     """
 
     provider = "openai"
+    codec: ClassVar[Codec] = openai_chat
     config: OpenAIConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
 
@@ -144,37 +141,12 @@ class OpenAIModel(ChatModel):
     def _hint(self, error: ModelError) -> str | None:
         return _KEY_HINT if isinstance(error, ModelAuthError) else None
 
-    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _defaults(self) -> dict[str, Any]:
         config = self.config
-        options: dict[str, Any] = {
-            "model": config.model,
-            "max_tokens": config.max_tokens,
-            "temperature": config.temperature,
-            "top_p": config.top_p,
-            "stop": config.stop_sequences,
+        return {
+            **super()._defaults(),
             "frequency_penalty": config.frequency_penalty,
             "presence_penalty": config.presence_penalty,
             "seed": config.seed,
             "include_usage": config.include_usage,
         }
-        for key, value in kwargs.items():
-            options["stop" if key == "stop_sequences" else key] = value
-        return options
-
-    def _encode(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        options: dict[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        return openai_chat.build_request(
-            messages, tools, options, stream=stream, quirks=self._quirks
-        )
-
-    def _decode(self, body: Any) -> ModelResponse:
-        return openai_chat.parse_response(body, provider=self.provider)
-
-    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        return openai_chat.parse_event(event, acc)

@@ -95,6 +95,7 @@ def build_request(
     options: Mapping[str, Any],
     *,
     stream: bool,
+    quirks: None = None,
 ) -> dict[str, Any]:
     """Build the JSON body of an `/api/chat` request.
 
@@ -106,6 +107,7 @@ def build_request(
             `options`; `response_format` or `format`; and any other body field to pass
             through (`keep_alive`, `think`, `truncate`, ...).
         stream: Ask for an NDJSON stream; sent either way.
+        quirks: Unused: Ollama has no model-family rules; here for the common codec shape.
 
     Returns:
         The request body.

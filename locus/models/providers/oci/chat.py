@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import PrivateAttr
@@ -24,8 +24,8 @@ from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
 from locus.models import quirks
-from locus.models.accumulate import StreamAccumulator, response_chunks
-from locus.models.base import ChatModel, ClientConfig
+from locus.models.accumulate import response_chunks
+from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.providers.oci._auth import (
     DEFAULT_OCI_GENAI_REGION,
     OCIAuthType,
@@ -95,6 +95,7 @@ class OCIModel(ChatModel):
     """
 
     provider = "oci"
+    codec: ClassVar[Codec] = oci_chat
     config: OCIConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
     _signer: OCISigner | None = PrivateAttr(default=None)
@@ -195,41 +196,18 @@ class OCIModel(ChatModel):
             "generative-ai-family in the compartment"
         )
 
-    def _options(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _defaults(self) -> dict[str, Any]:
         config = self.config
         self._auth()  # resource principals carry the compartment in their token
-        options: dict[str, Any] = {
-            "model": config.model,
+        return {
+            **super()._defaults(),
             "compartment_id": self._compartment_id(),
-            "max_tokens": config.max_tokens,
-            "temperature": config.temperature,
-            "top_p": config.top_p,
             "top_k": config.top_k,
             "frequency_penalty": config.frequency_penalty,
             "presence_penalty": config.presence_penalty,
             "seed": config.seed,
-            "stop": config.stop_sequences,
             "include_usage": config.include_usage,
         }
-        for key, value in kwargs.items():
-            options["stop" if key == "stop_sequences" else key] = value
-        return options
-
-    def _encode(
-        self,
-        messages: list[Message],
-        tools: list[dict[str, Any]] | None,
-        options: dict[str, Any],
-        *,
-        stream: bool,
-    ) -> dict[str, Any]:
-        return oci_chat.build_request(messages, tools, options, stream=stream, quirks=self._quirks)
-
-    def _decode(self, body: Any) -> ModelResponse:
-        return oci_chat.parse_response(body, provider=self.provider)
-
-    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        return oci_chat.parse_event(event, acc)
 
     def _decoder(self) -> Decoder:
         # Events are one data line each, sometimes without the blank line between them.
