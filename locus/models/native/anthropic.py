@@ -13,8 +13,6 @@ from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.wire import anthropic_messages
 from locus.models.wire.anthropic_messages import Quirks
 
-_KEY_HINT = "set ANTHROPIC_API_KEY or pass api_key="
-
 __all__ = [
     "ANTHROPIC_VERSION",
     "DEFAULT_ANTHROPIC_BASE_URL",
@@ -22,6 +20,8 @@ __all__ = [
     "AnthropicConfig",
     "AnthropicModel",
 ]
+
+_KEY_HINT = "set ANTHROPIC_API_KEY or pass api_key="
 
 DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 ANTHROPIC_VERSION = "2023-06-01"

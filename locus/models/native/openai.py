@@ -13,9 +13,9 @@ from locus.models.base import ChatModel, ClientConfig, Codec
 from locus.models.wire import openai_chat
 from locus.models.wire.openai_chat import Quirks
 
-_KEY_HINT = "set OPENAI_API_KEY or pass api_key="
-
 __all__ = ["DEFAULT_OPENAI_BASE_URL", "OpenAIConfig", "OpenAIModel", "resolve_quirks"]
+
+_KEY_HINT = "set OPENAI_API_KEY or pass api_key="
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
