@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import FakeServer
+from locus.testing import FakeServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -22,6 +22,7 @@ from locus.core.errors import ConfigError, ModelError, ModelResponseError, Model
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
+from locus.models._sync import iterate_sync, run_sync
 from locus.models.accumulate import StreamAccumulator
 from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder, aiter_batches
 from locus.transport.errors import map_transport_errors
@@ -319,6 +320,24 @@ class ChatModel(BaseModel):
             finally:
                 await response.aclose()
             await retry.wait_or_raise(failure)
+
+    def complete_sync(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        """`complete()` for synchronous code; works inside a running loop (a notebook) too."""
+        return run_sync(self.complete(messages, tools, **kwargs))
+
+    def stream_sync(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ModelChunkEvent]:
+        """`stream()` for synchronous code: a plain iterator of the same chunks."""
+        return iterate_sync(self.stream(messages, tools, **kwargs))
 
     async def ainvoke(
         self,

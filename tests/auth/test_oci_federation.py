@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from locus.auth.oci_federation import InstancePrincipalCredentials
 from locus.core.errors import ModelConnectionError
+from locus.testing import FakeServer, Reply
 from tests.oci_helpers import TENANCY, pem, token, verify
-from tests.server import FakeServer, Reply
 
 
 def cert_pem(cert):

@@ -11,10 +11,10 @@ from locus.core.messages import Message
 from locus.core.structured import build_response_format, parse_structured
 from locus.models.native.anthropic import AnthropicModel
 from locus.models.registry import get_model
+from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
 from tests.helpers import drain, text_of
-from tests.server import Reply
 
 URL = "https://api.anthropic.com/v1/messages"
 KEY = "sk-ant-api03-test-0123456789abcdefghij"

@@ -9,10 +9,10 @@ from locus.core.errors import ModelConnectionError, ModelNotFoundError, ModelStr
 from locus.core.messages import Message
 from locus.models.native.ollama import OllamaModel, parse_ollama_host
 from locus.models.registry import get_model
+from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
 from tests.helpers import drain, text_of
-from tests.server import Reply
 
 URL = "http://localhost:11434/api/chat"
 

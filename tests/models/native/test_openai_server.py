@@ -10,10 +10,10 @@ import pytest
 from locus.core.errors import ModelStreamError, ModelTimeoutError
 from locus.core.messages import Message
 from locus.models.native.openai import OpenAIModel
+from locus.testing import FakeServer, Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
 from tests.helpers import drain, text_of
-from tests.server import FakeServer, Reply
 
 
 def model_for(server: FakeServer, **kwargs) -> OpenAIModel:

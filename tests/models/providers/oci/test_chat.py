@@ -13,6 +13,7 @@ from locus.core.errors import ConfigError, ModelAuthError, ModelBadRequestError,
 from locus.core.messages import Message
 from locus.models.providers.oci import OCIAuthType, OCIConfig, OCIModel
 from locus.models.registry import get_model
+from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
 from tests.helpers import text_of
@@ -28,7 +29,6 @@ from tests.oci_helpers import (
     verify,
     verify_httpx,
 )
-from tests.server import Reply
 
 HOST = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com"
 URL = f"{HOST}/20231130/actions/chat"

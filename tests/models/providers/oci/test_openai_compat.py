@@ -11,6 +11,7 @@ from locus.core.errors import ConfigError, ModelAuthError
 from locus.core.messages import Message
 from locus.models.providers.oci import OCIOpenAIModel, build_oci_openai_base_url
 from locus.models.registry import get_model
+from locus.testing import Reply
 from tests.conftest import fixture_bytes
 from tests.oci_helpers import (
     COMPARTMENT,
@@ -25,7 +26,6 @@ from tests.oci_helpers import (
     verify,
     verify_httpx,
 )
-from tests.server import Reply
 
 URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1/chat/completions"
 

@@ -1,7 +1,7 @@
-"""A small HTTP/1.1 server on 127.0.0.1 (standard library asyncio) that replays transcripts.
+"""A small HTTP/1.1 server on 127.0.0.1 (standard library asyncio) that replays replies.
 
-Each request takes the next scripted `Reply`: a status, headers and a body sent whole
-(`Content-Length`) or in chunks (`Transfer-Encoding: chunked`) with delays, a stall before the
+Each request takes the next `Reply`: a status, headers and a body sent whole
+(`Content-Length`) or in pieces (`Transfer-Encoding: chunked`) with delays, a stall before the
 headers, or a connection dropped midway. Requests are recorded for assertions.
 """
 
@@ -9,24 +9,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+__all__ = ["FakeServer", "Recorded", "Reply"]
+
 
 @dataclass
 class Reply:
+    """One scripted HTTP answer.
+
+    Args:
+        status: The status code.
+        body: The body bytes.
+        headers: Response headers.
+        chunk_size: Send the body in pieces of this size, chunked; None sends it whole.
+        delay: Seconds to wait between pieces.
+        stall: Seconds to wait before the status line.
+        drop_after: Close the connection after this many pieces, without finishing.
+        reset: Close the connection without answering at all.
+    """
+
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    chunk_size: int | None = None  # stream the body in pieces of this size (chunked encoding)
-    delay: float = 0.0  # seconds between pieces
-    stall: float = 0.0  # seconds before the status line
-    drop_after: int | None = None  # close the connection after this many pieces
-    reset: bool = False  # close the connection without answering
+    chunk_size: int | None = None
+    delay: float = 0.0
+    stall: float = 0.0
+    drop_after: int | None = None
+    reset: bool = False
 
     @classmethod
     def sse(cls, body: bytes, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Reply:
+        """A `text/event-stream` reply, sent in 64-byte pieces unless told otherwise."""
         kwargs.setdefault("chunk_size", 64)
         headers = {"content-type": "text/event-stream", **(headers or {})}
         return cls(body=body, headers=headers, **kwargs)
@@ -35,16 +52,23 @@ class Reply:
     def json(
         cls, body: bytes, status: int = 200, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> Reply:
+        """An `application/json` reply."""
         headers = {"content-type": "application/json", **(headers or {})}
         return cls(status=status, body=body, headers=headers, **kwargs)
 
 
 @dataclass
 class Recorded:
+    """A request as the server received it (header names lower-cased)."""
+
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
 
 
 _REASONS = {
@@ -62,6 +86,12 @@ _REASONS = {
 
 
 class FakeServer:
+    """The server: `async with FakeServer() as server`, then `server.url`.
+
+    Requests are answered by `answer()`; this class answers with the queued `Reply`s in
+    order (a 500 when none is left).
+    """
+
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[Recorded] = []
@@ -73,12 +103,20 @@ class FakeServer:
 
     @property
     def url(self) -> str:
+        """`http://127.0.0.1:<port>`."""
         assert self._server is not None
         host, port = self._server.sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
     def enqueue(self, *replies: Reply) -> None:
+        """Queue replies for the next requests."""
         self.replies.extend(replies)
+
+    async def answer(self, request: Recorded) -> Reply:
+        """The reply to `request`: the next queued one."""
+        if self.replies:
+            return self.replies.popleft()
+        return Reply(status=500, body=b"no reply scripted")
 
     async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -102,8 +140,8 @@ class FakeServer:
         try:
             while await self._serve_one(reader, writer):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the client went away, or the server is shutting down
         finally:
             self.connections_closed += 1
             self.closed.set()
@@ -116,16 +154,15 @@ class FakeServer:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, path, _ = lines[0].split(" ", 2)
-        headers = {}
+        headers: dict[str, str] = {}
         for line in lines[1:]:
             if line:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.requests.append(Recorded(method, path, headers, body))
-        reply = (
-            self.replies.popleft() if self.replies else Reply(status=500, body=b"no reply scripted")
-        )
+        recorded = Recorded(method, path, headers, body)
+        self.requests.append(recorded)
+        reply = await self.answer(recorded)
         if reply.stall:
             await asyncio.sleep(reply.stall)
         if reply.reset:

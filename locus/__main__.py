@@ -1,0 +1,7 @@
+"""`python -m locus`: the `locus` command."""
+
+import sys
+
+from locus.cli import main
+
+sys.exit(main())
