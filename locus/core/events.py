@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from locus.core.messages import Message, ToolCall
 
-__all__ = ["ModelChunkEvent"]
+__all__ = ["ModelChunkEvent", "delta_event"]
 
 
 def _now() -> datetime:
@@ -25,7 +25,7 @@ class ModelChunkEvent(BaseModel):
     thinking signatures included, ready to be appended to the conversation.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_type: Literal["model_chunk"] = "model_chunk"
     timestamp: datetime = Field(default_factory=_now)
@@ -36,3 +36,35 @@ class ModelChunkEvent(BaseModel):
     usage: dict[str, int] | None = None
     stop_reason: str | None = None
     message: Message | None = None
+
+
+_EMPTY: dict[str, Any] = {
+    "event_type": "model_chunk",
+    "content": None,
+    "tool_calls": None,
+    "done": False,
+    "thinking": None,
+    "usage": None,
+    "stop_reason": None,
+    "message": None,
+}
+
+
+def delta_event(
+    field: Literal["content", "thinking"], text: str, timestamp: datetime | None = None
+) -> ModelChunkEvent:
+    """A text or reasoning delta chunk, built without validation.
+
+    Streams make one per token, and the fields are known to be well typed (`text` is a
+    `str`, checked by the caller), so the validator is skipped; the result is an ordinary
+    `ModelChunkEvent`. `timestamp` defaults to now.
+    """
+    event = object.__new__(ModelChunkEvent)
+    state = _EMPTY.copy()
+    state["timestamp"] = timestamp or datetime.now(UTC)
+    state[field] = text
+    object.__setattr__(event, "__dict__", state)
+    object.__setattr__(event, "__pydantic_fields_set__", {field})
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event

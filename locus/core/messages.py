@@ -28,6 +28,8 @@ def _new_call_id() -> str:
 class ToolCall(BaseModel):
     """A tool call requested by the model, with its arguments already decoded."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str = Field(default_factory=_new_call_id)
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
@@ -52,6 +54,8 @@ class ToolCall(BaseModel):
 class ToolResult(BaseModel):
     """The outcome of running a tool, to be sent back to the model."""
 
+    model_config = ConfigDict(defer_build=True)
+
     tool_call_id: str
     name: str
     content: str
@@ -71,7 +75,7 @@ class Message(BaseModel):
     a `refusal`); a provider sends only the keys it knows how to handle.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     role: Role
     content: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from locus.core.messages import Message, ToolCall
 
@@ -18,6 +18,8 @@ class ModelResponse(BaseModel):
     `cached_tokens`, `reasoning_tokens`, `cache_creation_input_tokens` and
     `cache_read_input_tokens` when the provider reports them.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     message: Message
     usage: dict[str, int] = Field(default_factory=dict)

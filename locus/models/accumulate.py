@@ -8,10 +8,11 @@ before the final chunk, which carries `done=True`, `stop_reason` and `usage`.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from locus.core.errors import ModelResponseError
-from locus.core.events import ModelChunkEvent
+from locus.core.events import ModelChunkEvent, delta_event
 from locus.core.messages import Message, Role, ToolCall
 from locus.core.response import ModelResponse
 
@@ -68,7 +69,8 @@ class StreamAccumulator:
     A codec sets `finished` once the answer is complete (so an end of stream is no longer a
     truncation) and `closed` when the provider's terminal marker arrives (stop reading).
     `metadata` collects what the final message carries besides text and tool calls (a
-    refusal, the provider's thinking blocks); `blocks` is the codec's own per-block state.
+    refusal, the provider's thinking blocks); `blocks` is the codec's own per-block state;
+    `received` is when the bytes being decoded arrived, the timestamp of their chunks.
     """
 
     def __init__(self, provider: str) -> None:
@@ -79,6 +81,7 @@ class StreamAccumulator:
         self.closed = False
         self.metadata: dict[str, Any] = {}
         self.blocks: dict[Any, Any] = {}
+        self.received: datetime | None = None
         self._text: list[str] = []
         self._thinking: list[str] = []
         self._emitted: list[ToolCall] = []
@@ -89,13 +92,21 @@ class StreamAccumulator:
 
     def text(self, delta: str) -> ModelChunkEvent:
         """Record a text delta and return its chunk."""
-        self._text.append(delta)
-        return ModelChunkEvent(content=delta)
+        self._text.append(self._checked(delta))
+        return delta_event("content", delta, self.received)
 
     def thinking(self, delta: str) -> ModelChunkEvent:
         """Record a reasoning delta and return its chunk."""
-        self._thinking.append(delta)
-        return ModelChunkEvent(thinking=delta)
+        self._thinking.append(self._checked(delta))
+        return delta_event("thinking", delta, self.received)
+
+    def _checked(self, delta: Any) -> str:
+        if type(delta) is not str:
+            raise ModelResponseError(
+                f"{self.provider}: a streamed text delta is not a string: {delta!r:.100}",
+                provider=self.provider,
+            )
+        return delta
 
     def emit_tool_calls(self, calls: list[ToolCall]) -> ModelChunkEvent:
         """Record tool calls completed mid-stream and return their chunk."""

@@ -12,6 +12,7 @@ import json
 import logging
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import httpx
@@ -22,7 +23,6 @@ from locus.core.errors import ConfigError, ModelError, ModelResponseError, Model
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
-from locus.models._sync import iterate_sync, run_sync
 from locus.models.accumulate import StreamAccumulator
 from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder, aiter_batches
 from locus.transport.errors import map_transport_errors
@@ -87,7 +87,7 @@ class Codec(Protocol):
 class ModelConfig(BaseModel):
     """Settings every model has; providers add their own (extra keys are kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     model: str
     max_tokens: int = 4096
@@ -110,7 +110,7 @@ class ClientConfig(ModelConfig):
             `max_retries`.
     """
 
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
 
     max_retries: int = Field(default=3, ge=0)
     request_timeout: float = Field(default=120.0, gt=0)
@@ -132,7 +132,7 @@ def _normalize_tool(tool: Any) -> dict[str, Any]:
 class ChatModel(BaseModel):
     """Shared machinery of every HTTP model; subclasses fill in the hooks."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     provider: ClassVar[str] = "model"
     framing: ClassVar[Literal["sse", "ndjson"]] = "sse"
@@ -306,10 +306,11 @@ class ChatModel(BaseModel):
             response = await self._send(request, retry)
             yielded = False
             try:
-                async with contextlib.aclosing(self._fold(response)) as chunks:
-                    async for chunk in chunks:
-                        yielded = True
-                        yield chunk
+                async with contextlib.aclosing(self._fold(response)) as batches:
+                    async for batch in batches:
+                        for chunk in batch:
+                            yielded = True
+                            yield chunk
                 return
             except ModelError as error:
                 # An error event before any output (Anthropic's overloaded_error) is retried
@@ -328,6 +329,8 @@ class ChatModel(BaseModel):
         **kwargs: Any,
     ) -> ModelResponse:
         """`complete()` for synchronous code; works inside a running loop (a notebook) too."""
+        from locus.models._sync import run_sync
+
         return run_sync(self.complete(messages, tools, **kwargs))
 
     def stream_sync(
@@ -337,6 +340,8 @@ class ChatModel(BaseModel):
         **kwargs: Any,
     ) -> Iterator[ModelChunkEvent]:
         """`stream()` for synchronous code: a plain iterator of the same chunks."""
+        from locus.models._sync import iterate_sync
+
         return iterate_sync(self.stream(messages, tools, **kwargs))
 
     async def ainvoke(
@@ -409,9 +414,14 @@ class ChatModel(BaseModel):
         """Seconds to keep reading once the answer is complete (None: until the end)."""
         return None
 
-    async def _fold(self, response: httpx.Response) -> AsyncGenerator[ModelChunkEvent, None]:
+    async def _fold(self, response: httpx.Response) -> AsyncGenerator[list[ModelChunkEvent], None]:
+        """The stream's chunks, a list per network read: one async step per read, not per chunk.
+
+        What a read decoded before an error is yielded before the error is raised.
+        """
         acc = StreamAccumulator(self.provider)
         tail = self._tail_timeout()
+        decode = self._decode_event
         with map_transport_errors(self.provider, streaming=True):
             async with contextlib.aclosing(aiter_batches(response, self._decoder())) as batches:
                 while not acc.closed:
@@ -423,24 +433,26 @@ class ChatModel(BaseModel):
                             frames = await anext(batches)
                     except (StopAsyncIteration, TimeoutError):
                         break  # the end, or nothing more after a complete answer
-                    for chunk in self._decode_frames(frames, acc):
-                        yield chunk
+                    chunks: list[ModelChunkEvent] = []
+                    acc.received = datetime.now(UTC)  # one read: one arrival time
+                    try:
+                        for frame in frames:
+                            chunks += decode(frame, acc)
+                            if acc.closed:
+                                break
+                    except ModelError:
+                        if chunks:
+                            yield chunks  # what came before the error is delivered first
+                        raise
+                    if chunks:
+                        yield chunks
         if not acc.finished:
             raise ModelStreamError(
                 f"{self.provider}: the stream ended before the answer was complete",
                 provider=self.provider,
                 status_code=response.status_code,
             )
-        for chunk in acc.finish():
-            yield chunk
-
-    def _decode_frames(
-        self, frames: list[Any], acc: StreamAccumulator
-    ) -> Iterator[ModelChunkEvent]:
-        for frame in frames:
-            yield from self._decode_event(frame, acc)
-            if acc.closed:
-                return
+        yield acc.finish()
 
     def _decoder(self) -> Decoder:
         if self.framing == "ndjson":

@@ -202,7 +202,11 @@ class SSEDecoder:
                     events.append(self._dispatch())
             elif not line:
                 if self._data:
-                    events.append(self._dispatch())
+                    data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+                    events.append(
+                        ServerSentEvent(self._event or "message", data, self._last_id, self._retry)
+                    )
+                    self._data = []
                 self._event = ""
             elif line[0] != ":":
                 self._field(line)

@@ -16,7 +16,6 @@ from locus.core.errors import ModelResponseError, ModelStreamError
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message, Role, ToolCall
 from locus.core.response import ModelResponse
-from locus.core.structured import inline_schema_refs
 from locus.models.accumulate import StreamAccumulator, decode_tool_arguments
 from locus.models.wire._events import event_json
 from locus.transport.decode import ServerSentEvent
@@ -86,6 +85,8 @@ def _encode_message(message: Message, quirks: Quirks) -> dict[str, Any]:
 
 
 def _encode_tools(tools: Sequence[Mapping[str, Any]], quirks: Quirks) -> list[dict[str, Any]]:
+    from locus.core.structured import inline_schema_refs  # only Gemini needs it
+
     encoded = []
     for tool in tools:
         if quirks.inline_refs and isinstance(tool.get("function"), dict):
@@ -98,6 +99,8 @@ def _encode_tools(tools: Sequence[Mapping[str, Any]], quirks: Quirks) -> list[di
 
 
 def _encode_response_format(response_format: Any, quirks: Quirks) -> Any:
+    from locus.core.structured import inline_schema_refs  # only Gemini needs it
+
     if quirks.inline_refs and isinstance(response_format, dict):
         spec = response_format.get("json_schema")
         if isinstance(spec, dict) and isinstance(spec.get("schema"), dict):
@@ -272,29 +275,33 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
         ModelStreamError: The stream reported an error, or ended inside this event.
         ModelResponseError: The event is not a chat completion chunk.
     """
-    provider = acc.provider
-    if event.data.startswith("[DONE]"):
+    data = event.data
+    if data[:6] == "[DONE]":
         acc.finished = acc.closed = True
         return []
-    if not event.data.strip():
-        return []  # a keep-alive with empty data
-    chunk = event_json(event, provider)
-    if not isinstance(chunk, dict):
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError:
+        if not data or data.isspace():
+            return []  # a keep-alive with empty data
+        chunk = event_json(event, acc.provider)  # raises the typed error
+    if type(chunk) is not dict:
         raise ModelResponseError(
-            f"{provider}: a stream event is not a JSON object", provider=provider, body=event.data
+            f"{acc.provider}: a stream event is not a JSON object",
+            provider=acc.provider,
+            body=data,
         )
     if chunk.get("error"):
-        raise _reported_error(chunk["error"], provider, ModelStreamError)
-    usage = parse_usage(chunk.get("usage"))
-    if usage is not None:
-        acc.usage = usage
+        raise _reported_error(chunk["error"], acc.provider, ModelStreamError)
+    if chunk.get("usage") is not None:
+        acc.usage = parse_usage(chunk["usage"]) or acc.usage
     choices = chunk.get("choices")
     if not choices:
         return []
     out: list[ModelChunkEvent] = []
     for choice in choices:
         # One answer is asked for; Azure also opens with a `choices: []` filter chunk.
-        if isinstance(choice, dict) and choice.get("index", 0) == 0:
+        if type(choice) is dict and choice.get("index", 0) == 0:
             _fold_choice(choice, acc, out)
     return out
 

@@ -1,0 +1,55 @@
+"""Importing the registry must stay cheap: checked through `sys.modules`, not timing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def loaded_after(code: str) -> set[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    return set(json.loads(subprocess.check_output([sys.executable, "-c", script], text=True)))
+
+
+def test_registry_import_loads_no_provider_no_cryptography_no_pydantic_models():
+    loaded = loaded_after("from locus.models.registry import get_model")
+    assert not {m for m in loaded if m.startswith("cryptography")}
+    assert not {
+        m
+        for m in loaded
+        if m.startswith(
+            ("locus.models.native", "locus.models.providers", "locus.models.wire", "locus.auth")
+        )
+    }
+    assert not {m for m in loaded if m.startswith(("httpx", "pydantic"))}
+    assert {m for m in loaded if m.startswith("locus")} == {
+        "locus",
+        "locus.core",
+        "locus.core.errors",
+        "locus.models",
+        "locus.models.registry",
+    }
+
+
+def test_an_openai_model_loads_only_its_own_provider_and_no_cryptography():
+    loaded = loaded_after(
+        "from locus.models.registry import get_model\nget_model('openai:gpt-4o', api_key='sk-x-12345678').client"
+    )
+    assert not {m for m in loaded if m.startswith("cryptography")}
+    assert "locus.models.native.anthropic" not in loaded
+    assert not {
+        m
+        for m in loaded
+        if m.startswith(
+            ("locus.auth", "locus.models.providers", "locus.core.structured", "locus.testing")
+        )
+    }
+
+
+def test_an_oci_model_loads_cryptography_only_when_it_signs():
+    loaded = loaded_after(
+        "from locus.models.registry import get_model\nget_model('oci:openai.gpt-4.1', profile='DEFAULT')"
+    )
+    assert not {m for m in loaded if m.startswith("cryptography")}
+    assert "locus.auth.oci_federation" not in loaded
