@@ -25,8 +25,6 @@ def test_registry_import_loads_no_provider_no_cryptography_no_pydantic_models():
     assert not {m for m in loaded if m.startswith(("httpx", "pydantic"))}
     assert {m for m in loaded if m.startswith("locus")} == {
         "locus",
-        "locus.core",
-        "locus.core.errors",
         "locus.models",
         "locus.models.registry",
     }
