@@ -135,3 +135,10 @@ def test_providers_lists_each_with_its_setup_and_no_secret(monkeypatch, capsys):
         "ollama",
         "oci",
     ]
+
+
+def test_demo_in_process_reports_every_check(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok ") == 20
+    assert out.rstrip().endswith("20 passed, 0 failed")
