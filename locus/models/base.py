@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from locus import __version__
-from locus.core.errors import ConfigError, ModelError, ModelResponseError, ModelStreamError
+from locus.core.errors import (
+    ConfigError,
+    ModelError,
+    ModelResponseError,
+    ModelStreamError,
+    ModelTimeoutError,
+)
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
@@ -108,6 +115,8 @@ class ClientConfig(ModelConfig):
         default_headers: Extra headers sent with every request.
         retry_policy: Backoff settings; when given, it replaces the one built from
             `max_retries`.
+        deadline: Seconds a whole call may take, retries and the whole stream included
+            (None: no limit); a call can set its own with `deadline=`.
     """
 
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)
@@ -117,6 +126,7 @@ class ClientConfig(ModelConfig):
     http_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
     default_headers: dict[str, str] = Field(default_factory=dict)
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
+    deadline: float | None = Field(default=None, gt=0)
 
 
 def _normalize_tool(tool: Any) -> dict[str, Any]:
@@ -164,7 +174,6 @@ class ChatModel(BaseModel):
         """What the user can do about `error` (set a key, start a server), if anything."""
         return None
 
-    @abstractmethod
     def _defaults(self) -> dict[str, Any]:
         """The options every call starts from, before its own keyword arguments."""
         config = self.config
@@ -259,18 +268,21 @@ class ChatModel(BaseModel):
             messages: The conversation so far.
             tools: Tools the model may call; the bound tools when None.
             **kwargs: Per-call options: `max_tokens`, `temperature`, `top_p`,
-                `response_format`, and provider extras.
+                `response_format`, `deadline` (seconds for the whole call), and provider
+                extras.
 
         Raises:
             ModelError: A typed error naming the provider and what went wrong.
         """
+        when = self._deadline(kwargs)
         request = self._build_request(messages, tools, kwargs, stream=False)
-        response = await self._send(request, self._retry_state())
-        try:
-            with map_transport_errors(self.provider):
-                raw = await response.aread()
-        finally:
-            await response.aclose()
+        async with self._within(when):
+            response = await self._send(request, self._retry_state())
+            try:
+                with map_transport_errors(self.provider):
+                    raw = await response.aread()
+            finally:
+                await response.aclose()
         try:
             body = json.loads(raw)
         except ValueError as exc:
@@ -300,13 +312,15 @@ class ChatModel(BaseModel):
             ModelError: A typed error; when the stream breaks midway, after the text already
                 yielded, and without re-sending the request.
         """
+        when = self._deadline(kwargs)
         request = self._build_request(messages, tools, kwargs, stream=True)
         retry = self._retry_state()
         while True:
-            response = await self._send(request, retry)
+            async with self._within(when):
+                response = await self._send(request, retry)
             yielded = False
             try:
-                async with contextlib.aclosing(self._fold(response)) as batches:
+                async with contextlib.aclosing(self._fold(response, when)) as batches:
                     async for batch in batches:
                         for chunk in batch:
                             yielded = True
@@ -320,7 +334,8 @@ class ChatModel(BaseModel):
                 failure = error
             finally:
                 await response.aclose()
-            await retry.wait_or_raise(failure)
+            async with self._within(when):
+                await retry.wait_or_raise(failure)
 
     def complete_sync(
         self,
@@ -390,6 +405,25 @@ class ChatModel(BaseModel):
             timeout=httpx.Timeout(self.config.request_timeout),
         )
 
+    def _deadline(self, kwargs: dict[str, Any]) -> float | None:
+        """The loop time a call must end by, from its `deadline=` or the config's."""
+        seconds = kwargs.pop("deadline", None) or self.config.deadline
+        return None if seconds is None else asyncio.get_running_loop().time() + seconds
+
+    def _late(self) -> ModelTimeoutError:
+        return ModelTimeoutError(
+            f"{self.provider}: the call took longer than its deadline", provider=self.provider
+        )
+
+    @contextlib.asynccontextmanager
+    async def _within(self, when: float | None) -> AsyncIterator[None]:
+        """Bound the block by the call's deadline, as a typed timeout."""
+        try:
+            async with asyncio.timeout_at(when):
+                yield
+        except TimeoutError:
+            raise self._late() from None
+
     def _retry_state(self) -> RetryState:
         policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         return RetryState(policy, self.provider)
@@ -414,25 +448,21 @@ class ChatModel(BaseModel):
         """Seconds to keep reading once the answer is complete (None: until the end)."""
         return None
 
-    async def _fold(self, response: httpx.Response) -> AsyncGenerator[list[ModelChunkEvent], None]:
+    async def _fold(
+        self, response: httpx.Response, when: float | None = None
+    ) -> AsyncGenerator[list[ModelChunkEvent], None]:
         """The stream's chunks, a list per network read: one async step per read, not per chunk.
 
         What a read decoded before an error is yielded before the error is raised.
         """
         acc = StreamAccumulator(self.provider)
-        tail = self._tail_timeout()
         decode = self._decode_event
         with map_transport_errors(self.provider, streaming=True):
             async with contextlib.aclosing(aiter_batches(response, self._decoder())) as batches:
                 while not acc.closed:
-                    try:
-                        if acc.finished and tail is not None:
-                            async with asyncio.timeout(tail):
-                                frames = await anext(batches)
-                        else:
-                            frames = await anext(batches)
-                    except (StopAsyncIteration, TimeoutError):
-                        break  # the end, or nothing more after a complete answer
+                    frames = await self._next_frames(batches, acc, when)
+                    if frames is None:
+                        break
                     chunks: list[ModelChunkEvent] = []
                     acc.received = datetime.now(UTC)  # one read: one arrival time
                     try:
@@ -453,6 +483,30 @@ class ChatModel(BaseModel):
                 status_code=response.status_code,
             )
         yield acc.finish()
+
+    async def _next_frames(
+        self, batches: AsyncGenerator[list[Any], None], acc: StreamAccumulator, when: float | None
+    ) -> list[Any] | None:
+        """The next read's frames, or None at the end.
+
+        The end is also when nothing more came within the tail wait after a complete answer.
+
+        Raises:
+            ModelTimeoutError: The call's deadline passed.
+        """
+        loop = asyncio.get_running_loop()
+        limit, tail = when, self._tail_timeout()
+        if acc.finished and tail is not None:
+            limit = min(limit or math.inf, loop.time() + tail)
+        try:
+            async with asyncio.timeout_at(limit):
+                return await anext(batches)
+        except StopAsyncIteration:
+            return None
+        except TimeoutError:
+            if when is not None and loop.time() >= when:
+                raise self._late() from None
+            return None
 
     def _decoder(self) -> Decoder:
         if self.framing == "ndjson":

@@ -120,3 +120,29 @@ def test_the_same_model_works_across_asyncio_run_calls():
     holder: list[OpenAIModel] = []
     assert asyncio.run(serve_and_call(holder)) == "Hello! How can I help you today?"
     assert asyncio.run(serve_and_call(holder)) == "Hello! How can I help you today?"
+
+
+async def test_a_call_deadline_bounds_retries_and_is_not_sent(server):
+    busy = Reply.json(
+        b'{"error":{"message":"busy","type":"server_error"}}',
+        status=503,
+        headers={"retry-after-ms": "150"},
+    )
+    server.enqueue(*[busy] * 10)
+    model = model_for(server, max_retries=10)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ModelTimeoutError, match="openai: the call took longer than its deadline"):
+        await model.complete([Message.user("Hi")], deadline=0.5)
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert 2 <= len(server.requests) <= 5
+    assert "deadline" not in json.loads(server.requests[0].body)
+
+
+async def test_a_deadline_bounds_a_slow_stream_after_its_text(server):
+    data = fixture_bytes("openai/text.sse")
+    server.enqueue(Reply.sse(data, chunk_size=200, delay=0.2))
+    got = []
+    with pytest.raises(ModelTimeoutError, match="longer than its deadline"):
+        await drain(model_for(server, deadline=0.5).stream([Message.user("Hi")]), got)
+    assert "Hello! How can I help you today?".startswith(text_of(got))
+    assert len(server.requests) == 1
