@@ -196,3 +196,21 @@ def test_line_events_dispatch_every_data_line_at_once():
     decoder = SSEDecoder(line_events=True)
     assert decoder.feed(b"data: 1\n: cut comm") == [ServerSentEvent(data="1")]
     assert decoder.flush() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), cuts=st.lists(st.integers(min_value=0), max_size=10))
+def test_ndjson_garbage_only_ever_raises_typed_errors(data, cuts):
+    outcomes = []
+    for pieces in (split_at(data, cuts), [data]):
+        try:
+            outcomes.append(("ok", feed_all(NDJSONDecoder(), pieces)))
+        except (ModelResponseError, ModelStreamError) as exc:
+            outcomes.append(("error", type(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_an_endless_line_keeps_memory_bounded():
+    endless = (b"x" * 1024 for _ in range(10_000))  # 10 MB offered, never more than 64 KiB held
+    with pytest.raises(ModelResponseError, match="longer than 65536"):
+        feed_all(LineDecoder(max_line_length=1 << 16), endless)
