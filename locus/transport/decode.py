@@ -41,6 +41,7 @@ __all__ = [
 
 DEFAULT_MAX_LINE_LENGTH = 8 * 1024 * 1024
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_loads = json.JSONDecoder().decode
 
 
 def _label(provider: str | None) -> str:
@@ -208,6 +209,9 @@ class SSEDecoder:
                     )
                     self._data = []
                 self._event = ""
+            elif line.startswith("event:"):
+                value = line[6:]
+                self._event = value[1:] if value[:1] == " " else value
             elif line[0] != ":":
                 self._field(line)
                 if self._line_events and self._data:
@@ -254,7 +258,9 @@ class NDJSONDecoder:
 
     def feed(self, chunk: bytes) -> list[Any]:
         """Decode `chunk` and return the values of the lines it completes."""
-        return [self._parse(line) for line in self._lines.feed(chunk) if line.strip()]
+        return [
+            self._parse(line) for line in self._lines.feed(chunk) if line and not line.isspace()
+        ]
 
     def flush(self) -> list[Any]:
         """End the stream; a last line without a newline is parsed if it is complete JSON."""
@@ -267,7 +273,7 @@ class NDJSONDecoder:
 
     def _parse(self, line: str, *, truncated: bool = False) -> Any:
         try:
-            return json.loads(line)
+            return _loads(line)
         except json.JSONDecodeError as exc:
             if truncated:
                 raise ModelStreamError(

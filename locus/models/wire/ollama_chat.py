@@ -203,7 +203,7 @@ def parse_event(obj: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
         ModelStreamError: The line is an `{"error": ...}` line.
         ModelResponseError: The line is not a JSON object, or a tool call has no name.
     """
-    if not isinstance(obj, Mapping):
+    if type(obj) is not dict:
         raise ModelResponseError(
             f"{acc.provider}: a stream line is not a JSON object", provider=acc.provider
         )

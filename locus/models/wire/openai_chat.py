@@ -310,7 +310,10 @@ def _fold_choice(
     choice: dict[str, Any], acc: StreamAccumulator, out: list[ModelChunkEvent]
 ) -> None:
     delta = choice.get("delta")
-    if delta:
+    if delta and len(delta) == 1 and type(delta.get("content")) is str:
+        if delta["content"]:  # the common case: one text delta
+            out.append(acc.text(delta["content"]))
+    elif delta:
         if "reasoning_content" in delta or "reasoning" in delta:
             thinking = _reasoning(delta)
             if thinking:

@@ -603,3 +603,12 @@ def _recording(delivered):
         return chunks
 
     return parse
+
+
+def test_stream_empty_text_deltas_yield_nothing():
+    from locus.models.accumulate import StreamAccumulator
+
+    acc = StreamAccumulator("openai")
+    for delta in ({"content": ""}, {"content": None}, {"role": "assistant", "content": ""}):
+        event = ServerSentEvent(data=json.dumps({"choices": [{"index": 0, "delta": delta}]}))
+        assert openai_chat.parse_event(event, acc) == []
