@@ -199,12 +199,13 @@ async def test_no_secret_in_any_error_repr_log_or_warning(tmp_path, monkeypatch,
                 keep(model.config)
                 keep(model.client)
         monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE", "wrong-" + PASSPHRASE)
-        with pytest.raises(ConfigError) as info:
-            OCIOpenAIModel(
+        with pytest.raises(ConfigError) as info:  # the key is read when the first request is signed
+            await OCIOpenAIModel(
                 "openai.gpt-4.1",
                 auth_type="resource_principal",
                 compartment_id="ocid1.compartment.oc1..test",
-            )._auth()
+                base_url="http://127.0.0.1:9/openai/v1",
+            ).complete([Message.user("x")])
         keep(info.value)
         config = api_key_config(tmp_path, key, passphrase=PASSPHRASE)
         write_config(tmp_path, config.read_text().replace(PASSPHRASE, "nope-" + PASSPHRASE))

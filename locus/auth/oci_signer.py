@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import email.utils
 import hashlib
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from typing import TYPE_CHECKING
 
 import httpx
@@ -81,7 +81,8 @@ class OCISigner(httpx.Auth):
     """Signs every request with OCI credentials; refreshes and re-sends once on a 401.
 
     Args:
-        credentials: The credentials to sign with.
+        credentials: The credentials to sign with, or a function that makes them, called
+            on first use (so keys are read when the first request is signed, not before).
         extra_signed_headers: Header names signed too when present (`opc-compartment-id`).
     """
 
@@ -89,14 +90,22 @@ class OCISigner(httpx.Auth):
 
     def __init__(
         self,
-        credentials: OCICredentials,
+        credentials: OCICredentials | Callable[[], OCICredentials],
         extra_signed_headers: Sequence[str] = ("opc-compartment-id",),
     ) -> None:
-        self.credentials = credentials
+        self._credentials = credentials
         self.extra_signed_headers = tuple(extra_signed_headers)
 
+    @property
+    def credentials(self) -> OCICredentials:
+        """The credentials, made on first use."""
+        if callable(self._credentials):
+            self._credentials = self._credentials()
+        return self._credentials
+
     def __repr__(self) -> str:
-        return f"OCISigner({type(self.credentials).__name__})"
+        kind = "lazy" if callable(self._credentials) else type(self._credentials).__name__
+        return f"OCISigner({kind})"
 
     def _sign(self, request: httpx.Request) -> None:
         sign_request(

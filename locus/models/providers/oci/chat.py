@@ -162,12 +162,13 @@ class OCIModel(ChatModel):
 
     def _auth(self) -> httpx.Auth | None:
         if self._signer is None:
-            credentials = make_credentials(
-                self.config.auth_type or OCIAuthType.API_KEY,
-                profile=self.config.profile_name,
-                config_file=self.config.config_file,
+            self._signer = OCISigner(
+                lambda: make_credentials(
+                    self.config.auth_type or OCIAuthType.API_KEY,
+                    profile=self.config.profile_name,
+                    config_file=self.config.config_file,
+                )
             )
-            self._signer = OCISigner(credentials)
         return self._signer
 
     def _compartment_id(self) -> str:
@@ -178,7 +179,10 @@ class OCIModel(ChatModel):
                 config_file=self.config.config_file,
             )
             if found is None and self.config.auth_type is OCIAuthType.RESOURCE_PRINCIPAL:
-                credentials = self._signer.credentials if self._signer else None
+                # Resource principals carry their compartment in the token.
+                signer = self._auth()
+                assert isinstance(signer, OCISigner)
+                credentials = signer.credentials
                 if isinstance(credentials, ResourcePrincipalCredentials):
                     found = credentials.compartment
             if not found:
@@ -198,7 +202,6 @@ class OCIModel(ChatModel):
 
     def _defaults(self) -> dict[str, Any]:
         config = self.config
-        self._auth()  # resource principals carry the compartment in their token
         return {
             **super()._defaults(),
             "compartment_id": self._compartment_id(),

@@ -135,12 +135,13 @@ class OCIOpenAIModel(OpenAIModel):
             return None
         if self._signer is None:
             auth_type = OCIAuthType(self.config.auth_type or OCIAuthType.API_KEY)
-            credentials = make_credentials(
-                auth_type,
-                profile=self.config.profile or DEFAULT_PROFILE,
-                config_file=self.config.config_file,
+            self._signer = OCISigner(
+                lambda: make_credentials(
+                    auth_type,
+                    profile=self.config.profile or DEFAULT_PROFILE,
+                    config_file=self.config.config_file,
+                )
             )
-            self._signer = OCISigner(credentials)
         return self._signer
 
     def _hint(self, error: ModelError) -> str | None:
