@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import socket
 import time
 from dataclasses import dataclass
@@ -174,7 +175,39 @@ class Outcome:
     sleeps: list[float]
 
 
+SECRETS = ("sk-fault-test-0123456789", "sk-ant-fault-test-0123456789")
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 async def run(
+    provider: str, stream: bool, replies: list[Reply], tmp_path, rsa_key, *, base: str | None = None
+) -> Outcome:
+    records = _Records()
+    logger = logging.getLogger("locus")
+    logger.addHandler(records)
+    logger.setLevel(logging.DEBUG)
+    try:
+        outcome = await _run(provider, stream, replies, tmp_path, rsa_key, base=base)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(logging.NOTSET)
+    # Secret hygiene in every cell: no key in the error, its body, its repr, or any log line.
+    seen = [*records.messages]
+    if outcome.error is not None:
+        seen += [str(outcome.error), repr(outcome.error), outcome.error.body or ""]
+    assert not [text for text in seen for secret in SECRETS if secret in text]
+    return outcome
+
+
+async def _run(
     provider: str, stream: bool, replies: list[Reply], tmp_path, rsa_key, *, base: str | None = None
 ) -> Outcome:
     sleeps = Sleeps()

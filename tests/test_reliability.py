@@ -16,7 +16,7 @@ from locus.core.messages import Message
 from locus.models.native.anthropic import AnthropicModel
 from locus.models.native.ollama import OllamaModel
 from locus.models.native.openai import OpenAIModel
-from locus.models.providers.oci import OCIOpenAIModel
+from locus.models.providers.oci import OCIModel, OCIOpenAIModel
 from locus.testing import FakeServer, Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
@@ -27,6 +27,7 @@ STREAMS = {
     "openai": ("openai/text.sse", "text/event-stream"),
     "anthropic": ("anthropic/text.sse", "text/event-stream"),
     "ollama": ("ollama/text.ndjson", "application/x-ndjson"),
+    "oci": ("oci/generic_text.sse", "text/event-stream"),
 }
 
 
@@ -35,6 +36,13 @@ def streaming_model(provider: str, base: str):
         return OpenAIModel(api_key="sk-reliability-0123456789", base_url=f"{base}/v1")
     if provider == "anthropic":
         return AnthropicModel(api_key="sk-ant-reliability-0123456789", base_url=base)
+    if provider == "oci":
+        return OCIModel(
+            "meta.llama-3.3-70b-instruct",
+            compartment_id="ocid1.compartment.oc1..test",
+            service_endpoint=base,
+            auth_type="resource_principal",
+        )
     return OllamaModel(base_url=base)
 
 
@@ -43,7 +51,9 @@ def streaming_model(provider: str, base: str):
 
 @pytest.mark.parametrize("provider", STREAMS)
 @pytest.mark.parametrize("how", ["break", "cancel"])
-async def test_leaving_a_stream_closes_its_connection(provider, how):
+async def test_leaving_a_stream_closes_its_connection(provider, how, monkeypatch):
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_RPST", token())
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", pem(new_key()).decode())
     name, content_type = STREAMS[provider]
     async with FakeServer() as server:
         server.enqueue(
