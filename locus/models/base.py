@@ -397,7 +397,10 @@ class ChatModel(BaseModel):
         body = self._encode(list(messages), chosen or None, options, stream=stream)
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         url = self._base_url().rstrip("/") + self._path(stream=stream)
-        return self.client.build_request(
+        if self.config.http_client is None:
+            # Our own client already carries the headers and timeouts.
+            return self.client.build_request("POST", url, content=content)
+        return self.config.http_client.build_request(
             "POST",
             url,
             content=content,
@@ -415,9 +418,12 @@ class ChatModel(BaseModel):
             f"{self.provider}: the call took longer than its deadline", provider=self.provider
         )
 
-    @contextlib.asynccontextmanager
-    async def _within(self, when: float | None) -> AsyncIterator[None]:
+    def _within(self, when: float | None) -> contextlib.AbstractAsyncContextManager[None]:
         """Bound the block by the call's deadline, as a typed timeout."""
+        return contextlib.nullcontext() if when is None else self._bounded(when)
+
+    @contextlib.asynccontextmanager
+    async def _bounded(self, when: float) -> AsyncIterator[None]:
         try:
             async with asyncio.timeout_at(when):
                 yield

@@ -12,7 +12,6 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -217,8 +216,7 @@ _TRANSPORT: tuple[tuple[type[Exception], type[ModelError], bool, str], ...] = (
 )
 
 
-@contextlib.contextmanager
-def map_transport_errors(provider: str, *, streaming: bool = False) -> Iterator[None]:
+class map_transport_errors:  # lower-case: used like a function, as a `with` block
     """Turn httpx exceptions raised inside the block into typed `ModelError`s.
 
     Args:
@@ -226,17 +224,29 @@ def map_transport_errors(provider: str, *, streaming: bool = False) -> Iterator[
         streaming: The block reads a response body already handed to the caller; a broken
             connection there is a `ModelStreamError` and is never retried.
     """
-    try:
-        yield
-    except httpx.TransportError as exc:
+
+    __slots__ = ("provider", "streaming")
+
+    def __init__(self, provider: str, *, streaming: bool = False) -> None:
+        self.provider = provider
+        self.streaming = streaming
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        if not isinstance(exc, httpx.TransportError):
+            return
         cls, retryable, what = next(
             (cls, retryable, what)
             for httpx_cls, cls, retryable, what in _TRANSPORT
             if isinstance(exc, httpx_cls)
         )
-        if streaming and cls is ModelConnectionError:
+        if self.streaming and cls is ModelConnectionError:
             cls = ModelStreamError
         detail = str(exc) or type(exc).__name__
-        error = cls(f"{provider}: {what} ({detail})", provider=provider, cause=exc)
-        error.retryable = retryable and not streaming
+        error = cls(f"{self.provider}: {what} ({detail})", provider=self.provider, cause=exc)
+        error.retryable = retryable and not self.streaming
         raise error from exc
