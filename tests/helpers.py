@@ -69,3 +69,16 @@ async def drain(chunks: AsyncIterator[ModelChunkEvent], into: list[ModelChunkEve
 
 def text_of(chunks: list[ModelChunkEvent]) -> str:
     return "".join(chunk.content or "" for chunk in chunks)
+
+
+def assert_every_split_same(
+    fold: Callable[..., tuple[list[ModelChunkEvent], Any]], name: str, data: bytes
+) -> None:
+    """Cut `data` in two at every byte offset: the chunks must be the same every time."""
+
+    def dumped(pieces: list[bytes]) -> list[dict[str, Any]]:
+        return [chunk.model_dump(exclude={"timestamp"}) for chunk in fold(name, pieces)[0]]
+
+    expected = dumped([data])
+    for offset in range(len(data) + 1):
+        assert dumped([data[:offset], data[offset:]]) == expected

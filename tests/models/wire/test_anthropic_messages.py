@@ -16,7 +16,12 @@ from locus.models.accumulate import StreamAccumulator
 from locus.models.wire import anthropic_messages as codec
 from locus.transport.decode import ServerSentEvent
 from tests.conftest import fixture_bytes
-from tests.helpers import decode_and_fold, summarize_chunks, summarize_response
+from tests.helpers import (
+    assert_every_split_same,
+    decode_and_fold,
+    summarize_chunks,
+    summarize_response,
+)
 
 
 def load(name):
@@ -445,12 +450,7 @@ def test_stream_refusal_keeps_stop_details():
 
 
 def test_stream_split_at_every_byte_offset_gives_identical_chunks():
-    data = fixture_bytes("anthropic/tool_use.sse")
-    whole, _ = stream("tool_use.sse")
-    expected = [c.model_dump(exclude={"timestamp"}) for c in whole]
-    for offset in range(0, len(data) + 1):
-        chunks, _ = stream("tool_use.sse", [data[:offset], data[offset:]])
-        assert [c.model_dump(exclude={"timestamp"}) for c in chunks] == expected
+    assert_every_split_same(stream, "tool_use.sse", fixture_bytes("anthropic/tool_use.sse"))
 
 
 def test_stream_overloaded_before_output_is_a_retryable_throttled_error():

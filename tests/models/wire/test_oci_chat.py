@@ -11,7 +11,7 @@ from locus.models.wire import oci_chat as codec
 from locus.models.wire.oci_chat import Quirks
 from locus.transport.decode import ServerSentEvent, SSEDecoder
 from tests.conftest import fixture_bytes
-from tests.helpers import summarize_chunks, summarize_response
+from tests.helpers import assert_every_split_same, summarize_chunks, summarize_response
 
 C = "ocid1.compartment.oc1..test"
 WEATHER = {
@@ -378,12 +378,9 @@ def test_usage_closes_the_stream_after_finish_and_done_closes_it_too():
 
 
 def test_split_at_every_byte_offset_gives_identical_chunks():
-    data = fixture_bytes("oci/generic_tool_calls.sse")
-    whole, _ = stream("generic_tool_calls.sse")
-    expected = [c.model_dump(exclude={"timestamp"}) for c in whole]
-    for offset in range(len(data) + 1):
-        chunks, _ = stream("generic_tool_calls.sse", [data[:offset], data[offset:]])
-        assert [c.model_dump(exclude={"timestamp"}) for c in chunks] == expected
+    assert_every_split_same(
+        stream, "generic_tool_calls.sse", fixture_bytes("oci/generic_tool_calls.sse")
+    )
 
 
 def test_truncated_and_error_events():

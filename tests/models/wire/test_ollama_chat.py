@@ -9,7 +9,12 @@ from locus.core.messages import Message, Role, ToolCall, ToolResult
 from locus.models.accumulate import StreamAccumulator
 from locus.models.wire import ollama_chat as codec
 from tests.conftest import fixture_bytes
-from tests.helpers import decode_and_fold, summarize_chunks, summarize_response
+from tests.helpers import (
+    assert_every_split_same,
+    decode_and_fold,
+    summarize_chunks,
+    summarize_response,
+)
 
 WEATHER = {
     "type": "function",
@@ -259,12 +264,7 @@ def test_stream_and_complete_give_the_same_message(name):
 
 
 def test_stream_split_at_every_byte_offset_gives_identical_chunks():
-    data = fixture_bytes("ollama/thinking.ndjson")
-    whole, _ = stream("thinking.ndjson")
-    expected = [c.model_dump(exclude={"timestamp"}) for c in whole]
-    for offset in range(len(data) + 1):
-        chunks, _ = stream("thinking.ndjson", [data[:offset], data[offset:]])
-        assert [c.model_dump(exclude={"timestamp"}) for c in chunks] == expected
+    assert_every_split_same(stream, "thinking.ndjson", fixture_bytes("ollama/thinking.ndjson"))
 
 
 @pytest.mark.parametrize(

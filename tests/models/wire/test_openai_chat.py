@@ -10,7 +10,12 @@ from locus.models.wire import openai_chat
 from locus.models.wire.openai_chat import Quirks
 from locus.transport.decode import ServerSentEvent
 from tests.conftest import fixture_bytes
-from tests.helpers import decode_and_fold, summarize_chunks, summarize_response
+from tests.helpers import (
+    assert_every_split_same,
+    decode_and_fold,
+    summarize_chunks,
+    summarize_response,
+)
 
 
 def load(name: str):
@@ -478,12 +483,9 @@ def test_stream_and_complete_give_the_same_answer(name):
 
 
 def test_stream_split_at_every_byte_offset_gives_identical_chunks():
-    data = fixture_bytes("openai/parallel_tool_calls.sse")
-    whole, _ = stream("parallel_tool_calls.sse")
-    expected = [chunk.model_dump(exclude={"timestamp"}) for chunk in whole]
-    for offset in range(len(data) + 1):
-        chunks, _ = stream("parallel_tool_calls.sse", [data[:offset], data[offset:]])
-        assert [chunk.model_dump(exclude={"timestamp"}) for chunk in chunks] == expected
+    assert_every_split_same(
+        stream, "parallel_tool_calls.sse", fixture_bytes("openai/parallel_tool_calls.sse")
+    )
 
 
 def test_stream_byte_at_a_time_gives_identical_chunks():
