@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import httpx
@@ -24,14 +22,13 @@ from locus.core.errors import (
     ConfigError,
     ModelError,
     ModelResponseError,
-    ModelStreamError,
-    ModelTimeoutError,
 )
 from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
+from locus.models._stream import fold_stream, within
 from locus.models.accumulate import StreamAccumulator
-from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder, aiter_batches
+from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder
 from locus.transport.errors import map_transport_errors
 from locus.transport.pool import light_client
 from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
@@ -276,7 +273,7 @@ class ChatModel(BaseModel):
         """
         when = self._deadline(kwargs)
         request = self._build_request(messages, tools, kwargs, stream=False)
-        async with self._within(when):
+        async with within(when, self.provider):
             response = await self._send(request, self._retry_state())
             try:
                 with map_transport_errors(self.provider):
@@ -304,9 +301,9 @@ class ChatModel(BaseModel):
     ) -> AsyncIterator[ModelChunkEvent]:
         """Send the conversation and yield the answer as it arrives.
 
-        Text and reasoning deltas are yielded at once; tool calls come complete just before
-        the final chunk (`done=True`, with `stop_reason` and `usage`). Leaving the loop early
-        closes the connection.
+        Text and reasoning deltas are yielded at once; each tool call comes once, complete,
+        before the final chunk (`done=True`, with `stop_reason`, `usage` and the whole
+        `message`). Leaving the loop early closes the connection.
 
         Raises:
             ModelError: A typed error; when the stream breaks midway, after the text already
@@ -316,11 +313,19 @@ class ChatModel(BaseModel):
         request = self._build_request(messages, tools, kwargs, stream=True)
         retry = self._retry_state()
         while True:
-            async with self._within(when):
+            async with within(when, self.provider):
                 response = await self._send(request, retry)
             yielded = False
+            chunks = fold_stream(
+                response,
+                provider=self.provider,
+                decoder=self._decoder(),
+                decode=self._decode_event,
+                tail=self._tail_timeout(),
+                when=when,
+            )
             try:
-                async with contextlib.aclosing(self._fold(response, when)) as batches:
+                async with contextlib.aclosing(chunks) as batches:
                     async for batch in batches:
                         for chunk in batch:
                             yielded = True
@@ -334,7 +339,7 @@ class ChatModel(BaseModel):
                 failure = error
             finally:
                 await response.aclose()
-            async with self._within(when):
+            async with within(when, self.provider):
                 await retry.wait_or_raise(failure)
 
     def complete_sync(
@@ -413,23 +418,6 @@ class ChatModel(BaseModel):
         seconds = kwargs.pop("deadline", None) or self.config.deadline
         return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
-    def _late(self) -> ModelTimeoutError:
-        return ModelTimeoutError(
-            f"{self.provider}: the call took longer than its deadline", provider=self.provider
-        )
-
-    def _within(self, when: float | None) -> contextlib.AbstractAsyncContextManager[None]:
-        """Bound the block by the call's deadline, as a typed timeout."""
-        return contextlib.nullcontext() if when is None else self._bounded(when)
-
-    @contextlib.asynccontextmanager
-    async def _bounded(self, when: float) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout_at(when):
-                yield
-        except TimeoutError:
-            raise self._late() from None
-
     def _retry_state(self) -> RetryState:
         policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         return RetryState(policy, self.provider)
@@ -453,66 +441,6 @@ class ChatModel(BaseModel):
     def _tail_timeout(self) -> float | None:
         """Seconds to keep reading once the answer is complete (None: until the end)."""
         return None
-
-    async def _fold(
-        self, response: httpx.Response, when: float | None = None
-    ) -> AsyncGenerator[list[ModelChunkEvent], None]:
-        """The stream's chunks, a list per network read: one async step per read, not per chunk.
-
-        What a read decoded before an error is yielded before the error is raised.
-        """
-        acc = StreamAccumulator(self.provider)
-        decode = self._decode_event
-        with map_transport_errors(self.provider, streaming=True):
-            async with contextlib.aclosing(aiter_batches(response, self._decoder())) as batches:
-                while not acc.closed:
-                    frames = await self._next_frames(batches, acc, when)
-                    if frames is None:
-                        break
-                    chunks: list[ModelChunkEvent] = []
-                    acc.received = datetime.now(UTC)  # one read: one arrival time
-                    try:
-                        for frame in frames:
-                            chunks += decode(frame, acc)
-                            if acc.closed:
-                                break
-                    except ModelError:
-                        if chunks:
-                            yield chunks  # what came before the error is delivered first
-                        raise
-                    if chunks:
-                        yield chunks
-        if not acc.finished:
-            raise ModelStreamError(
-                f"{self.provider}: the stream ended before the answer was complete",
-                provider=self.provider,
-                status_code=response.status_code,
-            )
-        yield acc.finish()
-
-    async def _next_frames(
-        self, batches: AsyncGenerator[list[Any], None], acc: StreamAccumulator, when: float | None
-    ) -> list[Any] | None:
-        """The next read's frames, or None at the end.
-
-        The end is also when nothing more came within the tail wait after a complete answer.
-
-        Raises:
-            ModelTimeoutError: The call's deadline passed.
-        """
-        loop = asyncio.get_running_loop()
-        limit, tail = when, self._tail_timeout()
-        if acc.finished and tail is not None:
-            limit = min(limit or math.inf, loop.time() + tail)
-        try:
-            async with asyncio.timeout_at(limit):
-                return await anext(batches)
-        except StopAsyncIteration:
-            return None
-        except TimeoutError:
-            if when is not None and loop.time() >= when:
-                raise self._late() from None
-            return None
 
     def _decoder(self) -> Decoder:
         if self.framing == "ndjson":
