@@ -120,6 +120,10 @@ async def _next_frames(
             return await anext(batches)
     except StopAsyncIteration:
         return None
+    except httpx.ReadTimeout:
+        if acc.finished:
+            return None  # the answer is complete; only what trails it went silent
+        raise
     except TimeoutError:
         if when is not None and loop.time() >= when:
             raise late(acc.provider) from None

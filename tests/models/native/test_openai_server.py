@@ -146,3 +146,12 @@ async def test_a_deadline_bounds_a_slow_stream_after_its_text(server):
         await drain(model_for(server, deadline=0.5).stream([Message.user("Hi")]), got)
     assert "Hello! How can I help you today?".startswith(text_of(got))
     assert len(server.requests) == 1
+
+
+async def test_a_complete_answer_whose_trailer_goes_silent_still_ends_cleanly(server):
+    data = fixture_bytes("openai/text.sse")
+    cut = data.index(b"data: {", data.index(b'"finish_reason":"stop"'))  # before the usage chunk
+    server.enqueue(Reply.sse(data, chunk_size=cut, delay=3.0))
+    chunks = [c async for c in model_for(server, request_timeout=0.3).stream([Message.user("Hi")])]
+    assert text_of(chunks) == "Hello! How can I help you today?"
+    assert (chunks[-1].done, chunks[-1].stop_reason, chunks[-1].usage) == (True, "stop", None)
