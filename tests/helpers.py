@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -82,3 +83,18 @@ def assert_every_split_same(
     expected = dumped([data])
     for offset in range(len(data) + 1):
         assert dumped([data[:offset], data[offset:]]) == expected
+
+
+class Sleeps(list):
+    """A stand-in for `asyncio.sleep` in a `RetryPolicy`: records the delays, waits for none."""
+
+    async def __call__(self, delay: float) -> None:
+        self.append(delay)
+
+
+def refused_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

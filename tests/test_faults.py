@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import socket
 import time
 from dataclasses import dataclass
 
@@ -35,6 +34,7 @@ from locus.testing import FakeServer, Reply
 from locus.transport.decode import DEFAULT_MAX_LINE_LENGTH
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
+from tests.helpers import Sleeps, refused_port
 from tests.oci_helpers import COMPARTMENT, api_key_config
 
 TEXT = "Hello! How can I help you today?"
@@ -124,11 +124,6 @@ PROVIDERS = {
         _oci_cohere_stream(_PIECES, finish=False),
     ),
 }
-
-
-class Sleeps(list):
-    async def __call__(self, delay):
-        self.append(delay)
 
 
 def make_model(provider: str, base: str, config, sleeps: Sleeps):
@@ -254,12 +249,6 @@ def body(provider: Provider, stream: bool) -> Reply:
 
 
 ALL = [(name, stream) for name in PROVIDERS for stream in (False, True)]
-
-
-def refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(("provider", "stream"), ALL)

@@ -104,16 +104,14 @@ class FakeLLMServer(FakeServer):
 
     async def answer(self, request: Recorded) -> Reply:
         """A queued raw reply, else the next turn in the format of the request's path."""
-        if self.replies:
-            return self.replies.popleft()
+        if self.replies or not self.turns:
+            return await super().answer(request)
         if self.public_key is not None and request.path.startswith(_OCI_PATHS):
             try:
                 self.signed_key_ids.append(verify_oci_signature(request, self.public_key))
             except ValueError as exc:
                 body = {"code": "NotAuthenticated", "message": f"signature check failed: {exc}"}
                 return Reply.json(json.dumps(body).encode(), status=401)
-        if not self.turns:
-            return Reply.json(b'{"error": "no answer scripted"}', status=500)
         return render(request.path, self.turns.popleft(), _json_body(request))
 
 

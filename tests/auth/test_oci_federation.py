@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from locus.auth.oci_federation import InstancePrincipalCredentials
 from locus.core.errors import ModelConnectionError
 from locus.testing import FakeServer, Reply
+from tests.helpers import refused_port
 from tests.oci_helpers import TENANCY, pem, token, verify
 
 
@@ -104,11 +105,7 @@ async def test_token_near_expiry_is_refreshed_with_a_new_session_key(monkeypatch
 
 
 async def test_no_metadata_service_is_a_clear_connection_error():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refused_port()
     credentials = InstancePrincipalCredentials(
         metadata_url=f"http://127.0.0.1:{port}/opc/v2", timeout=1
     )

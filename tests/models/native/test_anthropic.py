@@ -14,15 +14,10 @@ from locus.models.registry import get_model
 from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
-from tests.helpers import drain, text_of
+from tests.helpers import Sleeps, drain, text_of
 
 URL = "https://api.anthropic.com/v1/messages"
 KEY = "sk-ant-api03-test-0123456789abcdefghij"
-
-
-class Sleeps(list):
-    async def __call__(self, delay):
-        self.append(delay)
 
 
 def make(sleeps=None, **kwargs):

@@ -12,14 +12,9 @@ from locus.models.registry import get_model
 from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
-from tests.helpers import drain, text_of
+from tests.helpers import Sleeps, drain, refused_port, text_of
 
 URL = "http://localhost:11434/api/chat"
-
-
-class Sleeps(list):
-    async def __call__(self, delay):
-        self.append(delay)
 
 
 def ok(name, content_type="application/json"):
@@ -135,12 +130,7 @@ async def test_unknown_model_says_so_and_suggests_pulling_it(respx_mock):
 
 
 async def test_connection_refused_says_the_server_is_not_reachable():
-    # A port on 127.0.0.1 that nothing listens on: bind one, close it, use its number.
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refused_port()
     sleeps = Sleeps()
     model = OllamaModel(
         base_url=f"http://127.0.0.1:{port}",

@@ -21,18 +21,10 @@ from locus.core.structured import build_response_format, parse_structured
 from locus.models.native.openai import OpenAIModel, resolve_quirks
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
-from tests.helpers import drain, text_of
+from tests.helpers import Sleeps, drain, text_of
 
 URL = "https://api.openai.com/v1/chat/completions"
 KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-
-
-class Sleeps:
-    def __init__(self):
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 @pytest.fixture
@@ -291,7 +283,7 @@ async def test_stream_error_event_raises_after_text_without_resending(respx_mock
         await drain(make(sleeps).stream([Message.user("Story")]), got)
     assert text_of(got) == "Once upon a time"
     assert route.call_count == 1
-    assert sleeps.delays == []
+    assert sleeps == []
 
 
 async def test_stream_cut_before_its_end_is_a_stream_error(respx_mock):
@@ -361,7 +353,7 @@ async def test_429_is_retried_then_raised_as_throttled(respx_mock, sleeps):
     with pytest.raises(ModelThrottledError, match="Rate limit reached"):
         await make(sleeps, max_retries=2).complete([Message.user("Hi")])
     assert route.call_count == 3
-    assert sleeps.delays == [0.5, 1.0]
+    assert sleeps == [0.5, 1.0]
 
 
 async def test_insufficient_quota_is_not_retried(respx_mock, sleeps):
@@ -382,7 +374,7 @@ async def test_server_error_then_success_honours_retry_after(respx_mock, sleeps)
     reply = await make(sleeps).complete([Message.user("Hi")])
     assert reply.content == "Hello! How can I help you today?"
     assert route.call_count == 4
-    assert sleeps.delays == [0.25, 2.0, 2.0]
+    assert sleeps == [0.25, 2.0, 2.0]
     bodies = {call.request.content for call in route.calls}
     assert len(bodies) == 1  # the same request every time
 

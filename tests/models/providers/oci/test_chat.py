@@ -16,7 +16,7 @@ from locus.models.registry import get_model
 from locus.testing import Reply
 from locus.transport.retry import RetryPolicy
 from tests.conftest import fixture_bytes
-from tests.helpers import text_of
+from tests.helpers import Sleeps, text_of
 from tests.oci_helpers import (
     COMPARTMENT,
     FINGERPRINT,
@@ -32,11 +32,6 @@ from tests.oci_helpers import (
 
 HOST = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com"
 URL = f"{HOST}/20231130/actions/chat"
-
-
-class Sleeps(list):
-    async def __call__(self, delay):
-        self.append(delay)
 
 
 def ok(name):
