@@ -50,21 +50,30 @@ _EMPTY: dict[str, Any] = {
 }
 
 
+# The instance slots every pydantic model has, set directly by `delta_event`.
+_new = object.__new__
+_set_dict = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
 def delta_event(
     field: Literal["content", "thinking"], text: str, timestamp: datetime | None = None
 ) -> ModelChunkEvent:
     """A text or reasoning delta chunk, built without validation.
 
     Streams make one per token, and the fields are known to be well typed (`text` is a
-    `str`, checked by the caller), so the validator is skipped; the result is an ordinary
-    `ModelChunkEvent`. `timestamp` defaults to now.
+    `str`, checked by the caller), so the validator is skipped and the instance's slots are
+    filled as `model_construct` would fill them; the result is an ordinary `ModelChunkEvent`.
+    `timestamp` defaults to now.
     """
-    event = object.__new__(ModelChunkEvent)
+    event = _new(ModelChunkEvent)
     state = _EMPTY.copy()
     state["timestamp"] = timestamp or datetime.now(UTC)
     state[field] = text
-    object.__setattr__(event, "__dict__", state)
-    object.__setattr__(event, "__pydantic_fields_set__", {field})
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
+    _set_dict(event, "__dict__", state)
+    _set_fields_set(event, {field})
+    _set_extra(event, None)
+    _set_private(event, None)
     return event

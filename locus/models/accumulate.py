@@ -92,21 +92,23 @@ class StreamAccumulator:
 
     def text(self, delta: str) -> ModelChunkEvent:
         """Record a text delta and return its chunk."""
-        self._text.append(self._checked(delta))
+        if type(delta) is not str:
+            raise self._not_text(delta)
+        self._text.append(delta)
         return delta_event("content", delta, self.received)
 
     def thinking(self, delta: str) -> ModelChunkEvent:
         """Record a reasoning delta and return its chunk."""
-        self._thinking.append(self._checked(delta))
+        if type(delta) is not str:
+            raise self._not_text(delta)
+        self._thinking.append(delta)
         return delta_event("thinking", delta, self.received)
 
-    def _checked(self, delta: Any) -> str:
-        if type(delta) is not str:
-            raise ModelResponseError(
-                f"{self.provider}: a streamed text delta is not a string: {delta!r:.100}",
-                provider=self.provider,
-            )
-        return delta
+    def _not_text(self, delta: Any) -> ModelResponseError:
+        return ModelResponseError(
+            f"{self.provider}: a streamed text delta is not a string: {delta!r:.100}",
+            provider=self.provider,
+        )
 
     def emit_tool_calls(self, calls: list[ToolCall]) -> ModelChunkEvent:
         """Record tool calls completed mid-stream and return their chunk."""

@@ -203,9 +203,6 @@ class ChatModel(BaseModel):
     def _decode(self, body: Any) -> ModelResponse:
         return self.codec.parse_response(body, provider=self.provider)
 
-    def _decode_event(self, event: Any, acc: StreamAccumulator) -> list[ModelChunkEvent]:
-        return self.codec.parse_event(event, acc)
-
     # Public surface ------------------------------------------------------------------------
 
     @property
@@ -320,7 +317,7 @@ class ChatModel(BaseModel):
                 response,
                 provider=self.provider,
                 decoder=self._decoder(),
-                decode=self._decode_event,
+                decode=self.codec.parse_event,
                 tail=self._tail_timeout(),
                 when=when,
             )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from locus.transport.decode import (
     SSEDecoder,
     aiter_ndjson,
     aiter_sse,
+    loads,
 )
 from tests.conftest import FIXTURES
 
@@ -134,6 +136,72 @@ def test_sse_any_chunking_gives_the_same_events(name, cuts):
     assert feed_all(SSEDecoder(), split_at(data, cuts)) == whole
 
 
+def reference_sse(text: str) -> list[ServerSentEvent]:
+    """The WHATWG rules read literally, one line at a time, plus our EOF deviation."""
+    *lines, tail = re.split(r"\r\n|\r|\n", text)
+    if tail:
+        lines.append(tail)
+    events, data, kind, last_id, retry = [], [], "", "", None
+    for line in lines:
+        if not line:
+            if data:
+                events.append(ServerSentEvent(kind or "message", "\n".join(data), last_id, retry))
+            data, kind = [], ""
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            kind = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            retry = int(value)
+    if data:
+        events.append(ServerSentEvent(kind or "message", "\n".join(data), last_id, retry, False))
+    return events
+
+
+SSE_LINES = st.sampled_from(
+    [
+        "data: x",
+        "data:y",
+        "data:  two",
+        "data",
+        "data:",
+        "data: ",
+        "event: e",
+        "event:f",
+        "event:",
+        "id: 1",
+        "id:2",
+        "retry: 30",
+        ": comment",
+        ":",
+        "other: z",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(SSE_LINES, max_size=20),
+    ends=st.lists(st.sampled_from(["\n", "\r", "\r\n"]), min_size=20, max_size=20),
+    last=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0), max_size=6),
+)
+def test_sse_events_are_those_of_the_spec_read_line_by_line(lines, ends, last, cuts):
+    text = "".join(line + end for line, end in zip(lines, ends, strict=False))
+    if not last and lines:
+        text = text[: -len(ends[len(lines) - 1])]  # the stream stops inside its last line
+    data = text.encode()
+    assert feed_all(SSEDecoder(), split_at(data, cuts)) == reference_sse(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(min_value=0), max_size=10))
 def test_sse_garbage_never_crashes_and_chunking_never_matters(data, cuts):
@@ -168,6 +236,47 @@ def test_ndjson_stream_cut_mid_line_is_a_stream_error():
 def test_ndjson_any_chunking_gives_the_same_values(values, cuts):
     data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode()
     assert feed_all(NDJSONDecoder(), split_at(data, cuts)) == values
+
+
+def test_ndjson_error_after_good_lines_in_one_read_names_the_bad_line():
+    with pytest.raises(ModelResponseError) as caught:
+        NDJSONDecoder(provider="ollama").feed(b'{"a":1}\n{"b":2}\n{"c":\n')
+    assert caught.value.body == '{"c":'
+
+
+# JSON --------------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def outcome(parse, text):
+    """The value parsed, or where and why parsing failed."""
+    try:
+        return ("value", parse(text))
+    except json.JSONDecodeError as exc:
+        return ("error", exc.msg, exc.pos)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=JSON_VALUES,
+    before=st.sampled_from(["", " ", "\n", "\t "]),
+    after=st.sampled_from(["", " ", "\r\n", " x", "]", "{}"]),
+    separators=st.sampled_from([(",", ":"), (", ", ": ")]),
+)
+def test_loads_is_json_loads(value, before, after, separators):
+    text = before + json.dumps(value, separators=separators) + after
+    assert outcome(loads, text) == outcome(json.loads, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='{}[]",:0123456789.eE+-truefalsn \\x', max_size=30))
+def test_loads_of_anything_is_json_loads(text):
+    assert outcome(loads, text) == outcome(json.loads, text)
 
 
 # Async adapters ----------------------------------------------------------------------------

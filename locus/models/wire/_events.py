@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from locus.core.errors import ModelResponseError, ModelStreamError
-from locus.transport.decode import ServerSentEvent
+from locus.transport.decode import ServerSentEvent, loads
 
 __all__ = ["event_json"]
 
@@ -19,7 +19,7 @@ def event_json(event: ServerSentEvent, provider: str) -> Any:
         ModelResponseError: The event is whole but is not valid JSON.
     """
     try:
-        return json.loads(event.data)
+        return loads(event.data)
     except json.JSONDecodeError as exc:
         if not event.complete:
             raise ModelStreamError(

@@ -18,7 +18,7 @@ from locus.core.messages import Message, Role, ToolCall
 from locus.core.response import ModelResponse
 from locus.models.accumulate import StreamAccumulator, decode_tool_arguments
 from locus.models.wire._events import event_json
-from locus.transport.decode import ServerSentEvent
+from locus.transport.decode import ServerSentEvent, loads
 
 __all__ = ["Quirks", "build_request", "parse_event", "parse_response", "parse_usage"]
 
@@ -280,7 +280,7 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
         acc.finished = acc.closed = True
         return []
     try:
-        chunk = json.loads(data)
+        chunk = loads(data)
     except json.JSONDecodeError:
         if not data or data.isspace():
             return []  # a keep-alive with empty data

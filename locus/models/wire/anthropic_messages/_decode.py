@@ -240,8 +240,8 @@ def parse_event(event: ServerSentEvent, acc: StreamAccumulator) -> list[ModelChu
         ModelResponseError: The event is not valid JSON.
     """
     data = event_json(event, acc.provider)
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         return []
     name = event.event if event.event != "message" else data.get("type")
-    handler = _HANDLERS.get(str(name))
+    handler = _HANDLERS.get(name) if type(name) is str else None
     return handler(data, acc) if handler is not None else []
