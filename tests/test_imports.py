@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def loaded_after(code: str) -> set[str]:
     script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
@@ -45,9 +47,48 @@ def test_an_openai_model_loads_only_its_own_provider_and_no_cryptography():
     }
 
 
+# What a call needs, and creating a model does not: the event loop, the codec, the message
+# and event types, the stream folding, and pydantic's validator machinery (plugin discovery
+# reads `importlib.metadata`).
+CALL_MODULES = (
+    "asyncio",
+    "importlib.metadata",
+    "locus.core.events",
+    "locus.core.messages",
+    "locus.core.response",
+    "locus.models._stream",
+    "locus.models.accumulate",
+    "locus.models.wire",
+)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "get_model('openai:gpt-4o', api_key='sk-x-12345678', temperature=0)",
+        "get_model('anthropic:claude-sonnet-4-5', api_key='sk-ant-x-12345678')",
+        "get_model('ollama:llama3.3', max_retries=5, default_headers={'x-a': 'b'})",
+    ],
+)
+def test_creating_a_model_loads_nothing_only_a_call_needs(model):
+    loaded = loaded_after(f"from locus.models.registry import get_model\n{model}.client")
+    assert not {m for m in loaded if m.startswith(CALL_MODULES)}
+
+
+def test_the_first_call_loads_what_it_needs():
+    loaded = loaded_after(
+        "from locus.models.registry import get_model\n"
+        "from locus.core.messages import Message\n"
+        "model = get_model('openai:gpt-4o', api_key='sk-x-12345678')\n"
+        "model.codec.build_request([Message.user('hi')], None, model._defaults(), stream=False)"
+    )
+    assert "locus.models.wire.openai_chat" in loaded
+
+
 def test_an_oci_model_loads_cryptography_only_when_it_signs():
     loaded = loaded_after(
         "from locus.models.registry import get_model\nget_model('oci:openai.gpt-4.1', profile='DEFAULT')"
     )
     assert not {m for m in loaded if m.startswith("cryptography")}
     assert "locus.auth.oci_federation" not in loaded
+    assert not {m for m in loaded if m.startswith(CALL_MODULES)}

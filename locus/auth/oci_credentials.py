@@ -12,7 +12,6 @@ on a 401 (through the signer). A failed refresh is logged and kept in `last_refr
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -28,6 +27,8 @@ from locus.auth.oci_config import OCIProfile, load_private_key, read_key_file
 from locus.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 __all__ = [
@@ -108,6 +109,8 @@ class OCICredentials(ABC):
 
     async def refresh(self) -> None:
         """Fetch new credentials now; concurrent callers share one refresh."""
+        import asyncio  # loaded by whoever runs the loop; not by importing locus
+
         generation = self._generation
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
         async with lock:

@@ -32,7 +32,7 @@ class ToolCall(BaseModel):
 
     id: str = Field(default_factory=_new_call_id)
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: dict[str, Any] = Field(default={})
 
     @model_validator(mode="before")
     @classmethod
@@ -79,10 +79,10 @@ class Message(BaseModel):
 
     role: Role
     content: str | None = None
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default=[])
     tool_call_id: str | None = None
     name: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default={})
 
     @classmethod
     def system(cls, content: str) -> Message:

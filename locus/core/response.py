@@ -22,7 +22,7 @@ class ModelResponse(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     message: Message
-    usage: dict[str, int] = Field(default_factory=dict)
+    usage: dict[str, int] = Field(default={})
     stop_reason: str | None = None
     provider_state: dict[str, Any] | None = None
 

@@ -20,7 +20,7 @@ from locus.models.accumulate import StreamAccumulator
 from locus.transport.decode import Decoder, aiter_batches
 from locus.transport.errors import map_transport_errors
 
-__all__ = ["fold_stream", "late", "within"]
+__all__ = ["deadline", "fold_stream", "late", "within"]
 
 Fold = Callable[[Any, StreamAccumulator], list[ModelChunkEvent]]
 
@@ -30,6 +30,11 @@ def late(provider: str) -> ModelTimeoutError:
     return ModelTimeoutError(
         f"{provider}: the call took longer than its deadline", provider=provider
     )
+
+
+def deadline(seconds: float | None) -> float | None:
+    """The loop time a call given `seconds` must end by (None: no limit)."""
+    return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
 
 def within(when: float | None, provider: str) -> contextlib.AbstractAsyncContextManager[None]:

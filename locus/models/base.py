@@ -2,38 +2,57 @@
 
 A provider class holds only configuration and hooks (URL, headers, auth, codec, quirks);
 `complete()` and `stream()` live here and both build their request with `_build_request`.
+
+Creating a model imports only what creating it needs. What a call needs (asyncio, the
+codec, the message and event types, the stream folding) is imported by the first call: the
+codec through `CodecModule`, the rest in the methods that use it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import importlib
 import json
 import logging
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self, cast, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from locus import __version__
-from locus.core.errors import (
-    ConfigError,
-    ModelError,
-    ModelResponseError,
-)
-from locus.core.events import ModelChunkEvent
-from locus.core.messages import Message
-from locus.core.response import ModelResponse
-from locus.models._stream import fold_stream, within
-from locus.models.accumulate import StreamAccumulator
+from locus.core.errors import ConfigError, ModelError, ModelResponseError
 from locus.transport.decode import Decoder, NDJSONDecoder, SSEDecoder
 from locus.transport.errors import map_transport_errors
 from locus.transport.pool import light_client
 from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
 
-__all__ = ["ChatModel", "ClientConfig", "Codec", "ModelConfig", "ModelProtocol", "ModelResponse"]
+if TYPE_CHECKING:
+    from locus.core.events import ModelChunkEvent
+    from locus.core.messages import Message
+    from locus.core.response import ModelResponse
+    from locus.models.accumulate import StreamAccumulator
+
+__all__ = [
+    "ChatModel",
+    "ClientConfig",
+    "Codec",
+    "CodecModule",
+    "ModelConfig",
+    "ModelProtocol",
+    "ModelResponse",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # `ModelResponse` is re-exported from `locus.core.response`, imported on first access.
+    if name == "ModelResponse":
+        from locus.core.response import ModelResponse
+
+        return ModelResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 logger = logging.getLogger("locus.models")
 
@@ -88,8 +107,29 @@ class Codec(Protocol):
         ...
 
 
+class CodecModule:
+    """A model class's `codec`: the wire module named, imported when first used.
+
+    Example:
+        >>> codec: ClassVar[CodecModule] = CodecModule("locus.models.wire.openai_chat")
+    """
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self._loaded: Codec | None = None
+
+    def __get__(self, instance: object, owner: type | None = None) -> Codec:
+        if self._loaded is None:
+            self._loaded = cast("Codec", importlib.import_module(self.module))
+        return self._loaded
+
+
 class ModelConfig(BaseModel):
-    """Settings every model has; providers add their own (extra keys are kept)."""
+    """Settings every model has; providers add their own (extra keys are kept).
+
+    Mutable defaults are plain values: pydantic copies them for each instance, and a
+    `default_factory=list` would cost an `inspect.signature` of a builtin at first use.
+    """
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
@@ -97,7 +137,7 @@ class ModelConfig(BaseModel):
     max_tokens: int = 4096
     temperature: float = 0.7
     top_p: float = 0.9
-    stop_sequences: list[str] = Field(default_factory=list)
+    stop_sequences: list[str] = Field(default=[])
 
 
 class ClientConfig(ModelConfig):
@@ -121,7 +161,7 @@ class ClientConfig(ModelConfig):
     max_retries: int = Field(default=3, ge=0)
     request_timeout: float = Field(default=120.0, gt=0)
     http_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
-    default_headers: dict[str, str] = Field(default_factory=dict)
+    default_headers: dict[str, str] = Field(default={})
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
     deadline: float | None = Field(default=None, gt=0)
 
@@ -143,13 +183,26 @@ class ChatModel(BaseModel):
 
     provider: ClassVar[str] = "model"
     framing: ClassVar[Literal["sse", "ndjson"]] = "sse"
-    codec: ClassVar[Codec]
+    codec: ClassVar[CodecModule]
 
     config: ClientConfig
     _client: httpx.AsyncClient | None = PrivateAttr(default=None)
     _bound_tools: list[dict[str, Any]] | None = PrivateAttr(default=None)
     _bound_options: dict[str, Any] = PrivateAttr(default_factory=dict)
     _quirks: Any = PrivateAttr(default=None)
+
+    def __init__(self, *, config: ClientConfig) -> None:
+        """Hold `config`, an instance of this class's config type.
+
+        Validation would take such an instance as it is (pydantic does not re-validate
+        instances), so the model is constructed without building its validator; any other
+        value is validated.
+        """
+        expected = type(self).model_fields["config"].annotation
+        if not (isinstance(expected, type) and isinstance(config, expected)):
+            super().__init__(config=config)
+            return
+        self.__setstate__(type(self).model_construct(config=config).__getstate__())
 
     # Hooks ---------------------------------------------------------------------------------
 
@@ -268,7 +321,9 @@ class ChatModel(BaseModel):
         Raises:
             ModelError: A typed error naming the provider and what went wrong.
         """
-        when = self._deadline(kwargs)
+        from locus.models._stream import deadline, within
+
+        when = deadline(kwargs.pop("deadline", None) or self.config.deadline)
         request = self._build_request(messages, tools, kwargs, stream=False)
         async with within(when, self.provider):
             response = await self._send(request, self._retry_state())
@@ -306,7 +361,9 @@ class ChatModel(BaseModel):
             ModelError: A typed error; when the stream breaks midway, after the text already
                 yielded, and without re-sending the request.
         """
-        when = self._deadline(kwargs)
+        from locus.models._stream import deadline, fold_stream, within
+
+        when = deadline(kwargs.pop("deadline", None) or self.config.deadline)
         request = self._build_request(messages, tools, kwargs, stream=True)
         retry = self._retry_state()
         while True:
@@ -409,11 +466,6 @@ class ChatModel(BaseModel):
             headers=self._all_headers(),
             timeout=httpx.Timeout(self.config.request_timeout),
         )
-
-    def _deadline(self, kwargs: dict[str, Any]) -> float | None:
-        """The loop time a call must end by, from its `deadline=` or the config's."""
-        seconds = kwargs.pop("deadline", None) or self.config.deadline
-        return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
     def _retry_state(self) -> RetryState:
         policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)

@@ -12,11 +12,14 @@ generator of the loop before closing it, which runs the generator's `finally`.
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["POOL_LIMITS", "SHARED_TRANSPORT", "SharedTransport", "light_client", "shared_pool"]
 
@@ -39,6 +42,8 @@ async def _close_with_loop(pool: httpx.AsyncHTTPTransport) -> AsyncGenerator[Non
 
 async def shared_pool() -> httpx.AsyncHTTPTransport:
     """Return the running loop's connection pool, creating it on first use."""
+    import asyncio  # loaded by whoever runs the loop; not by importing locus
+
     loop = asyncio.get_running_loop()
     entry = _pools.get(loop)
     if entry is not None:

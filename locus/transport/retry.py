@@ -10,7 +10,6 @@ to the caller: once a stream has started, nothing is re-sent from here.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,12 @@ __all__ = ["RetryPolicy", "RetryState", "send_with_retry"]
 logger = logging.getLogger("locus.transport")
 
 
+async def _sleep(seconds: float) -> None:
+    import asyncio  # loaded by whoever runs the loop; not by importing locus
+
+    await asyncio.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to wait before re-sending a failed request.
@@ -37,7 +42,7 @@ class RetryPolicy:
         backoff_cap: Longest backoff delay, in seconds.
         jitter: Fraction by which a backoff delay is randomly shortened (0.25: 75-100 %).
         retry_after_cap: Longest server-requested wait honoured; beyond it, no retry.
-        sleep: Awaited with the delay; replace it to test without waiting.
+        sleep: Awaited with the delay (`asyncio.sleep`); replace it to test without waiting.
         random: Returns a float in [0, 1) for the jitter.
     """
 
@@ -46,7 +51,7 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     jitter: float = 0.25
     retry_after_cap: float = 60.0
-    sleep: Callable[[float], Awaitable[Any]] = field(default=asyncio.sleep, compare=False)
+    sleep: Callable[[float], Awaitable[Any]] = field(default=_sleep, compare=False)
     random: Callable[[], float] = field(default=random.random, compare=False)
 
     def delay(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr
 
 from locus.core.errors import ConfigError, ModelAuthError, ModelError
 from locus.models import quirks
-from locus.models.base import ChatModel, ClientConfig, Codec
-from locus.models.wire import anthropic_messages
-from locus.models.wire.anthropic_messages import Quirks
+from locus.models._construct import construct
+from locus.models.base import ChatModel, ClientConfig, CodecModule
+from locus.models.quirks import AnthropicMessagesQuirks as Quirks
 
 __all__ = [
     "ANTHROPIC_VERSION",
@@ -52,7 +52,7 @@ class AnthropicConfig(ClientConfig):
     base_url: str | None = None
     prompt_cache: bool = False
     thinking: dict[str, Any] | None = None
-    betas: list[str] = Field(default_factory=list)
+    betas: list[str] = Field(default=[])
     anthropic_version: str = ANTHROPIC_VERSION
 
 
@@ -68,7 +68,7 @@ class AnthropicModel(ChatModel):
     """
 
     provider = "anthropic"
-    codec: ClassVar[Codec] = anthropic_messages
+    codec = CodecModule("locus.models.wire.anthropic_messages")
     config: AnthropicConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
 
@@ -83,7 +83,8 @@ class AnthropicModel(ChatModel):
         **kwargs: Any,
     ) -> None:
         """Create the model; see `AnthropicConfig` for the other settings."""
-        config = AnthropicConfig(
+        config = construct(
+            AnthropicConfig,
             model=model,
             api_key=api_key,
             base_url=base_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, SecretStr
 
@@ -14,8 +14,8 @@ from locus.core.errors import (
     ModelNotFoundError,
     ModelTimeoutError,
 )
-from locus.models.base import ChatModel, ClientConfig, Codec
-from locus.models.wire import ollama_chat
+from locus.models._construct import construct
+from locus.models.base import ChatModel, ClientConfig, CodecModule
 
 __all__ = ["DEFAULT_OLLAMA_BASE_URL", "OllamaConfig", "OllamaModel", "parse_ollama_host"]
 
@@ -59,7 +59,7 @@ class OllamaConfig(ClientConfig):
     temperature: float = 0.7
     top_p: float = 0.9
     seed: int | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default={})
     keep_alive: str | int | None = None
     think: bool | str | None = None
     api_key: SecretStr | None = None
@@ -78,7 +78,7 @@ class OllamaModel(ChatModel):
 
     provider = "ollama"
     framing = "ndjson"
-    codec: ClassVar[Codec] = ollama_chat
+    codec = CodecModule("locus.models.wire.ollama_chat")
     config: OllamaConfig
 
     def __init__(
@@ -90,8 +90,13 @@ class OllamaModel(ChatModel):
         **kwargs: Any,
     ) -> None:
         """Create the model; see `OllamaConfig` for the other settings."""
-        config = OllamaConfig(
-            model=model, base_url=base_url, max_tokens=max_tokens, temperature=temperature, **kwargs
+        config = construct(
+            OllamaConfig,
+            model=model,
+            base_url=base_url,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            **kwargs,
         )
         super().__init__(config=config)
 

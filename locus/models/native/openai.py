@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import Field, PrivateAttr, SecretStr
 
 from locus.core.errors import ConfigError, ModelAuthError, ModelError
 from locus.models import quirks
-from locus.models.base import ChatModel, ClientConfig, Codec
-from locus.models.wire import openai_chat
-from locus.models.wire.openai_chat import Quirks
+from locus.models._construct import construct
+from locus.models.base import ChatModel, ClientConfig, CodecModule
+from locus.models.quirks import OpenAIChatQuirks as Quirks
 
 __all__ = ["DEFAULT_OPENAI_BASE_URL", "OpenAIConfig", "OpenAIModel", "resolve_quirks"]
 
@@ -60,7 +60,7 @@ class OpenAIConfig(ClientConfig):
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
     seed: int | None = None
-    stop_sequences: list[str] = Field(default_factory=list)
+    stop_sequences: list[str] = Field(default=[])
     include_usage: bool = True
 
 
@@ -77,7 +77,7 @@ class OpenAIModel(ChatModel):
     """
 
     provider = "openai"
-    codec: ClassVar[Codec] = openai_chat
+    codec = CodecModule("locus.models.wire.openai_chat")
     config: OpenAIConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
 
@@ -91,7 +91,8 @@ class OpenAIModel(ChatModel):
         **kwargs: Any,
     ) -> None:
         """Create the model; see `OpenAIConfig` for the other settings."""
-        config = self._config_class()(
+        config = construct(
+            self._config_class(),
             model=model,
             api_key=api_key,
             base_url=base_url,

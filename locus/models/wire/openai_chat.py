@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from locus.core.errors import ModelResponseError, ModelStreamError
@@ -17,6 +16,7 @@ from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message, Role, ToolCall
 from locus.core.response import ModelResponse
 from locus.models.accumulate import StreamAccumulator, decode_tool_arguments
+from locus.models.quirks import OpenAIChatQuirks as Quirks
 from locus.models.wire._events import event_json
 from locus.transport.decode import ServerSentEvent, loads
 
@@ -36,26 +36,6 @@ _PLACED = frozenset(
         "include_usage",
     }
 )
-
-
-@dataclass(frozen=True)
-class Quirks:
-    """What a model family accepts, resolved once per model.
-
-    Args:
-        token_param: `max_tokens`, or `max_completion_tokens` for the reasoning families.
-        sampling: Send `temperature`, `top_p` and the penalties.
-        stop: Send `stop` (the reasoning families reject it).
-        inline_refs: Inline `$ref`s in tool and response schemas (Gemini rejects them).
-        system_role: The role system messages are sent as (`developer` for the reasoning
-            families, where developer messages replace system messages).
-    """
-
-    token_param: str = "max_tokens"
-    sampling: bool = True
-    stop: bool = True
-    inline_refs: bool = False
-    system_role: str = "system"
 
 
 def _encode_message(message: Message, quirks: Quirks) -> dict[str, Any]:

@@ -7,11 +7,10 @@ signer and credentials as `OCIOpenAIModel`.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from pydantic import PrivateAttr
@@ -24,8 +23,9 @@ from locus.core.events import ModelChunkEvent
 from locus.core.messages import Message
 from locus.core.response import ModelResponse
 from locus.models import quirks
+from locus.models._construct import construct
 from locus.models.accumulate import response_chunks
-from locus.models.base import ChatModel, ClientConfig, Codec
+from locus.models.base import ChatModel, ClientConfig, CodecModule
 from locus.models.providers.oci._auth import (
     DEFAULT_OCI_GENAI_REGION,
     OCIAuthType,
@@ -33,8 +33,7 @@ from locus.models.providers.oci._auth import (
     make_credentials,
     resolve_compartment,
 )
-from locus.models.wire import oci_chat
-from locus.models.wire.oci_chat import Quirks
+from locus.models.quirks import OCIChatQuirks as Quirks
 from locus.transport.decode import Decoder, SSEDecoder
 
 __all__ = ["QUIRKS_TABLE", "OCIConfig", "OCIModel"]
@@ -95,7 +94,7 @@ class OCIModel(ChatModel):
     """
 
     provider = "oci"
-    codec: ClassVar[Codec] = oci_chat
+    codec = CodecModule("locus.models.wire.oci_chat")
     config: OCIConfig
     _quirks: Quirks = PrivateAttr(default_factory=Quirks)
     _signer: OCISigner | None = PrivateAttr(default=None)
@@ -114,7 +113,8 @@ class OCIModel(ChatModel):
         **kwargs: Any,
     ) -> None:
         """Create the model; the auth type defaults to `OCI_AUTH_TYPE`, else `api_key`."""
-        config = OCIConfig(
+        config = construct(
+            OCIConfig,
             model=model_id,
             compartment_id=compartment_id,
             profile_name=profile_name,
@@ -128,7 +128,7 @@ class OCIModel(ChatModel):
         super().__init__(config=config)
         found = quirks.resolve_quirks(model_id, QUIRKS_TABLE, Quirks())
         if config.api_format:
-            found = dataclasses.replace(found, api_format=config.api_format.upper())
+            found = found._replace(api_format=config.api_format.upper())
         self._quirks = found
 
     def _uses_profile(self) -> bool:

@@ -19,7 +19,7 @@ from locus.models.providers.oci._auth import (
     make_credentials,
     resolve_compartment,
 )
-from locus.models.wire.openai_chat import Quirks
+from locus.models.quirks import OpenAIChatQuirks as Quirks
 
 __all__ = [
     "DEFAULT_OCI_GENAI_REGION",

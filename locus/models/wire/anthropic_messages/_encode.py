@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from locus.core.errors import ConfigError
 from locus.core.messages import Message, Role
+from locus.models.quirks import AnthropicMessagesQuirks as Quirks
 
 __all__ = ["EPHEMERAL", "STRUCTURED_TOOL", "Quirks", "build_request"]
 
@@ -32,17 +32,6 @@ _PLACED = frozenset(
     }
 )
 _TOOL_CHOICES = {"auto": "auto", "required": "any", "any": "any", "none": "none"}
-
-
-@dataclass(frozen=True)
-class Quirks:
-    """What a model family accepts.
-
-    Args:
-        temperature: Send `temperature` (the newest Opus models reject it).
-    """
-
-    temperature: bool = True
 
 
 def _text_block(text: str | None) -> list[dict[str, Any]]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from locus.core.errors import ConfigError
 from locus.core.messages import Message, Role, ToolCall
 from locus.core.structured import inline_schema_refs
+from locus.models.quirks import OCIChatQuirks as Quirks
 
 __all__ = ["DEDICATED_PREFIX", "Quirks", "build_request", "serving_mode"]
 
@@ -46,23 +46,6 @@ _PLACED = frozenset(
         "include_usage",
     }
 )
-
-
-@dataclass(frozen=True)
-class Quirks:
-    """What a model family accepts on the native API.
-
-    Args:
-        api_format: `COHERE` (Cohere R-series) or `GENERIC` (everything else).
-        token_field: `maxTokens`, or `maxCompletionTokens` for OpenAI's reasoning families.
-        sampling: Send `temperature` and `topP` (OpenAI's reasoning families reject them).
-        inline_refs: Inline `$ref`s in schemas (Gemini rejects them).
-    """
-
-    api_format: str = "GENERIC"
-    token_field: str = "maxTokens"
-    sampling: bool = True
-    inline_refs: bool = False
 
 
 def serving_mode(model_id: str) -> dict[str, str]:
