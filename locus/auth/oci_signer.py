@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import hashlib
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from typing import TYPE_CHECKING
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
     from locus.auth.oci_credentials import OCICredentials
 
@@ -33,10 +36,25 @@ def _target(request: httpx.Request) -> str:
 
 def signing_string(request: httpx.Request, names: Sequence[str]) -> str:
     """The exact text that is signed for `request` over the header `names`."""
-    return "\n".join(
-        f"{name}: {_target(request) if name == '(request-target)' else request.headers[name]}"
-        for name in names
+    return _join(
+        {
+            name: _target(request) if name == "(request-target)" else request.headers[name]
+            for name in names
+        }
     )
+
+
+def _join(signed: dict[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in signed.items())
+
+
+@functools.cache
+def _pkcs1v15_sha256() -> tuple[AsymmetricPadding, HashAlgorithm]:
+    # Imported when the first request is signed: an OpenAI-only program never loads cryptography.
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.hashes import SHA256
+
+    return PKCS1v15(), SHA256()
 
 
 def sign_request(
@@ -56,23 +74,25 @@ def sign_request(
         host: Sign `host` (every service call; the federation call does not).
         extra: Further header names to sign when the request has them.
     """
-    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-    from cryptography.hazmat.primitives.hashes import SHA256
-
-    request.headers["date"] = email.utils.formatdate(usegmt=True)
-    names = ["date", "(request-target)"] + (["host"] if host else [])
+    headers = request.headers
+    signed = {"date": email.utils.formatdate(usegmt=True), "(request-target)": _target(request)}
+    if host:
+        signed["host"] = headers["host"]
     if request.method in BODY_METHODS:
         body = request.content
-        request.headers.setdefault("content-type", "application/json")
-        request.headers["content-length"] = str(len(body))
-        request.headers["x-content-sha256"] = base64.b64encode(
-            hashlib.sha256(body).digest()
-        ).decode()
-        names += ["content-length", "content-type", "x-content-sha256"]
-    names += [name for name in extra if name in request.headers]
-    signature = key.sign(signing_string(request, names).encode("ascii"), PKCS1v15(), SHA256())
-    request.headers["authorization"] = (
-        f'Signature algorithm="rsa-sha256",headers="{" ".join(names)}",keyId="{key_id}",'
+        signed["content-length"] = str(len(body))
+        signed["content-type"] = headers.setdefault("content-type", "application/json")
+        signed["x-content-sha256"] = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    for name in extra:
+        if name in headers:
+            signed[name] = headers[name]
+    signature = key.sign(_join(signed).encode("ascii"), *_pkcs1v15_sha256())
+    headers["date"] = signed["date"]
+    if "x-content-sha256" in signed:
+        headers["content-length"] = signed["content-length"]
+        headers["x-content-sha256"] = signed["x-content-sha256"]
+    headers["authorization"] = (
+        f'Signature algorithm="rsa-sha256",headers="{" ".join(signed)}",keyId="{key_id}",'
         f'signature="{base64.b64encode(signature).decode()}",version="1"'
     )
 

@@ -11,6 +11,7 @@ codec through `CodecModule`, the rest in the methods that use it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import logging
@@ -164,6 +165,12 @@ class ClientConfig(ModelConfig):
     default_headers: dict[str, str] = Field(default={})
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
     deadline: float | None = Field(default=None, gt=0)
+
+
+@functools.lru_cache(maxsize=256)
+def _request_url(base: str, path: str) -> httpx.URL:
+    # Parsed once per endpoint, not per request; an httpx.URL is immutable.
+    return httpx.URL(base.rstrip("/") + path)
 
 
 def _normalize_tool(tool: Any) -> dict[str, Any]:
@@ -455,7 +462,7 @@ class ChatModel(BaseModel):
         options = self._options({**self._bound_options, **kwargs})
         body = self._encode(list(messages), chosen or None, options, stream=stream)
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        url = self._base_url().rstrip("/") + self._path(stream=stream)
+        url = _request_url(self._base_url(), self._path(stream=stream))
         if self.config.http_client is None:
             # Our own client already carries the headers and timeouts.
             return self.client.build_request("POST", url, content=content)

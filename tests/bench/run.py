@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -27,10 +28,11 @@ from typing import Any
 
 import httpx
 
-IMPORT_RUNS = 11
+IMPORT_RUNS = 21
 REQUESTS = 400
+REQUEST_ROUNDS = 8
 STREAM_CHUNKS = 10_000
-STREAM_RUNS = 5
+STREAM_RUNS = 8
 CONCURRENT, CONCURRENT_CHUNKS = 200, 500
 BODY = {"model": "m", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 4096}
 PATHS = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "ollama": "/api/chat"}
@@ -69,11 +71,15 @@ def cold(statements: dict[str, tuple[str, dict[str, str]]]) -> dict[str, float]:
 
     Each statement runs once first so every module imports from compiled bytecode, as from
     an installed package (`PYTHONDONTWRITEBYTECODE` is dropped for the children); then the
-    statements take turns, so a slow spell of the machine hits them alike.
+    statements take turns in a new random order each round, so a slow spell of the machine
+    and the position in a round hit them alike.
     """
     runs: dict[str, list[float]] = {name: [] for name in statements}
+    order = list(statements)
     for turn in range(IMPORT_RUNS + 1):
-        for name, (statement, env) in statements.items():
+        random.shuffle(order)
+        for name in order:
+            statement, env = statements[name]
             code = (
                 f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
             )
@@ -155,13 +161,32 @@ def imports() -> list[Row]:
 # Requests and streams -------------------------------------------------------------------------
 
 
-async def cpu(n: int, call: Callable[[], Awaitable[int]]) -> tuple[float, float, int]:
-    await call()
-    wall, clock = time.perf_counter(), time.process_time()
-    count = 0
-    for _ in range(n):
-        count += await call()
-    return time.perf_counter() - wall, time.process_time() - clock, count
+class Tally:
+    """Wall time, CPU time and items counted over the runs of one side."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self.count = 0
+
+
+async def side_by_side(
+    rounds: int, per_round: int, *calls: Callable[[], Awaitable[int]]
+) -> list[Tally]:
+    """Run the calls in turns, `per_round` times each per round, after one warm-up call each.
+
+    Taking turns, the floor and locus meet the same slow spells of the machine.
+    """
+    tallies = [Tally() for _ in calls]
+    for call in calls:
+        await call()
+    for _ in range(rounds):
+        for call, tally in zip(calls, tallies, strict=True):
+            wall, clock = time.perf_counter(), time.process_time()
+            for _ in range(per_round):
+                tally.count += await call()
+            tally.wall += time.perf_counter() - wall
+            tally.cpu += time.process_time() - clock
+    return tallies
 
 
 async def raw_stream(client: httpx.AsyncClient, path: str) -> int:
@@ -193,14 +218,15 @@ async def requests_and_streams(base: str) -> list[Row]:
             await model.complete(messages)
             return 1
 
-        _, floor_cpu, _ = await cpu(REQUESTS, raw_complete)
-        _, ours_cpu, _ = await cpu(REQUESTS, locus_complete)
+        floor, ours = await side_by_side(
+            REQUEST_ROUNDS, REQUESTS // REQUEST_ROUNDS, raw_complete, locus_complete
+        )
         rows.append(
             (
                 "client CPU per non-streaming request",
-                f"{floor_cpu / REQUESTS * 1e6:.0f} µs",
-                f"{ours_cpu / REQUESTS * 1e6:.0f} µs",
-                ours_cpu / floor_cpu,
+                f"{floor.cpu / floor.count * 1e6:.0f} µs",
+                f"{ours.cpu / ours.count * 1e6:.0f} µs",
+                (ours.cpu / ours.count) / (floor.cpu / floor.count),
             )
         )
         for provider, path in PATHS.items():
@@ -215,10 +241,9 @@ async def requests_and_streams(base: str) -> list[Row]:
                     count += chunk.content is not None
                 return count
 
-            floor_wall, _, floor_n = await cpu(STREAM_RUNS, floor_call)
-            ours_wall, _, ours_n = await cpu(STREAM_RUNS, locus_call)
-            assert ours_n == STREAM_RUNS * STREAM_CHUNKS, (provider, ours_n)
-            floor_rate, ours_rate = floor_n / floor_wall, ours_n / ours_wall
+            floor, ours = await side_by_side(STREAM_RUNS, 1, floor_call, locus_call)
+            assert ours.count == STREAM_RUNS * STREAM_CHUNKS, (provider, ours.count)
+            floor_rate, ours_rate = floor.count / floor.wall, ours.count / ours.wall
             rows.append(
                 (
                     f"{provider} stream, chunks/s",
