@@ -167,6 +167,12 @@ class ClientConfig(ModelConfig):
     deadline: float | None = Field(default=None, gt=0)
 
 
+@functools.lru_cache(maxsize=16)
+def _default_policy(max_retries: int) -> RetryPolicy:
+    # Made once per retry count, not per call; a RetryPolicy is frozen.
+    return RetryPolicy(max_retries=max_retries)
+
+
 @functools.lru_cache(maxsize=256)
 def _request_url(base: str, path: str) -> httpx.URL:
     # Parsed once per endpoint, not per request; an httpx.URL is immutable.
@@ -475,7 +481,7 @@ class ChatModel(BaseModel):
         )
 
     def _retry_state(self) -> RetryState:
-        policy = self.config.retry_policy or RetryPolicy(max_retries=self.config.max_retries)
+        policy = self.config.retry_policy or _default_policy(self.config.max_retries)
         return RetryState(policy, self.provider)
 
     async def _send(self, request: httpx.Request, retry: RetryState) -> httpx.Response:

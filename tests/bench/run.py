@@ -30,7 +30,7 @@ import httpx
 
 IMPORT_RUNS = 21
 REQUESTS = 400
-REQUEST_ROUNDS = 8
+REQUEST_ROUNDS = 10
 STREAM_CHUNKS = 10_000
 STREAM_RUNS = 8
 CONCURRENT, CONCURRENT_CHUNKS = 200, 500
@@ -162,11 +162,22 @@ def imports() -> list[Row]:
 
 
 class Tally:
-    """Wall time, CPU time and items counted over the runs of one side."""
+    """Wall and CPU seconds per item, one entry per round, for one side."""
 
     def __init__(self) -> None:
-        self.wall = self.cpu = 0.0
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
         self.count = 0
+
+    @property
+    def wall_per_item(self) -> float:
+        """The median round's wall seconds per item."""
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_per_item(self) -> float:
+        """The median round's CPU seconds per item."""
+        return statistics.median(self.cpu)
 
 
 async def side_by_side(
@@ -174,18 +185,20 @@ async def side_by_side(
 ) -> list[Tally]:
     """Run the calls in turns, `per_round` times each per round, after one warm-up call each.
 
-    Taking turns, the floor and locus meet the same slow spells of the machine.
+    Taking turns, the floor and locus meet the same slow spells of the machine; the median
+    round of each side is reported, so one disturbed round does not decide a figure.
     """
     tallies = [Tally() for _ in calls]
     for call in calls:
         await call()
     for _ in range(rounds):
         for call, tally in zip(calls, tallies, strict=True):
-            wall, clock = time.perf_counter(), time.process_time()
+            wall, clock, count = time.perf_counter(), time.process_time(), 0
             for _ in range(per_round):
-                tally.count += await call()
-            tally.wall += time.perf_counter() - wall
-            tally.cpu += time.process_time() - clock
+                count += await call()
+            tally.wall.append((time.perf_counter() - wall) / count)
+            tally.cpu.append((time.process_time() - clock) / count)
+            tally.count += count
     return tallies
 
 
@@ -224,9 +237,9 @@ async def requests_and_streams(base: str) -> list[Row]:
         rows.append(
             (
                 "client CPU per non-streaming request",
-                f"{floor.cpu / floor.count * 1e6:.0f} µs",
-                f"{ours.cpu / ours.count * 1e6:.0f} µs",
-                (ours.cpu / ours.count) / (floor.cpu / floor.count),
+                f"{floor.cpu_per_item * 1e6:.0f} µs",
+                f"{ours.cpu_per_item * 1e6:.0f} µs",
+                ours.cpu_per_item / floor.cpu_per_item,
             )
         )
         for provider, path in PATHS.items():
@@ -243,7 +256,7 @@ async def requests_and_streams(base: str) -> list[Row]:
 
             floor, ours = await side_by_side(STREAM_RUNS, 1, floor_call, locus_call)
             assert ours.count == STREAM_RUNS * STREAM_CHUNKS, (provider, ours.count)
-            floor_rate, ours_rate = floor.count / floor.wall, ours.count / ours.wall
+            floor_rate, ours_rate = 1 / floor.wall_per_item, 1 / ours.wall_per_item
             rows.append(
                 (
                     f"{provider} stream, chunks/s",
