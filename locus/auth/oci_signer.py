@@ -81,16 +81,17 @@ def sign_request(
     if request.method in BODY_METHODS:
         body = request.content
         signed["content-length"] = str(len(body))
-        signed["content-type"] = headers.setdefault("content-type", "application/json")
+        signed["content-type"] = headers.get("content-type") or "application/json"
         signed["x-content-sha256"] = base64.b64encode(hashlib.sha256(body).digest()).decode()
     for name in extra:
-        if name in headers:
-            signed[name] = headers[name]
+        value = headers.get(name)
+        if value is not None:
+            signed[name] = value
     signature = key.sign(_join(signed).encode("ascii"), *_pkcs1v15_sha256())
     headers["date"] = signed["date"]
     if "x-content-sha256" in signed:
-        headers["content-length"] = signed["content-length"]
-        headers["x-content-sha256"] = signed["x-content-sha256"]
+        for name in ("content-length", "content-type", "x-content-sha256"):
+            headers[name] = signed[name]
     headers["authorization"] = (
         f'Signature algorithm="rsa-sha256",headers="{" ".join(signed)}",keyId="{key_id}",'
         f'signature="{base64.b64encode(signature).decode()}",version="1"'

@@ -95,6 +95,7 @@ async def fold_stream(
                     if chunks:
                         yield chunks  # what came before the error is delivered first
                     raise
+                frames.clear()  # decoded: the decoder's list need not outlive the read
                 if chunks:
                     yield chunks
     if not acc.finished:

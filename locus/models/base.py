@@ -397,6 +397,9 @@ class ChatModel(BaseModel):
                         for chunk in batch:
                             yielded = True
                             yield chunk
+                        # Hold no chunk while waiting for the next read: a thousand idle
+                        # streams would otherwise each keep their last read's chunks.
+                        batch.clear()
                 return
             except ModelError as error:
                 # An error event before any output (Anthropic's overloaded_error) is retried
