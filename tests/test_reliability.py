@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import tracemalloc
 import warnings
+import weakref
 
 import pytest
 
@@ -128,6 +130,42 @@ async def test_concurrent_streams_through_one_pool_and_no_growth_over_rounds():
     assert connections[-1] <= max(connections[:3])
     assert tasks[-1] <= max(tasks[:3])
     assert memory[-1] <= max(memory[:3]) * 1.2 + 256 * 1024
+
+
+@pytest.mark.parametrize("provider", STREAMS)
+async def test_a_stream_waiting_for_its_next_read_holds_none_of_the_chunks_before(
+    provider, monkeypatch
+):
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_RPST", token())
+    monkeypatch.setenv("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", pem(new_key()).decode())
+    name, content_type = STREAMS[provider]
+    body = fixture_bytes(name)
+    async with FakeServer() as server:
+        # Half the answer in the first piece, the rest half a second later.
+        server.enqueue(
+            Reply(
+                body=body,
+                headers={"content-type": content_type},
+                chunk_size=len(body) // 2 + 1,
+                delay=0.5,
+            )
+        )
+        model = streaming_model(provider, server.url)
+        chunks = model.stream([Message.user("Hi")])
+        refs = []
+        while True:  # take what the first read gave, until the stream waits on the network
+            pending = asyncio.ensure_future(anext(chunks))
+            done, _ = await asyncio.wait({pending}, timeout=0.2)
+            if not done:
+                break
+            refs.append(weakref.ref(pending.result()))
+        assert refs
+        gc.collect()
+        assert [ref() for ref in refs] == [None] * len(refs)
+        with contextlib.suppress(StopAsyncIteration):
+            await pending
+        await _drain(chunks)
+        await model.close()
 
 
 # Secret hygiene ------------------------------------------------------------------------------

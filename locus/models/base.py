@@ -394,12 +394,12 @@ class ChatModel(BaseModel):
             try:
                 async with contextlib.aclosing(chunks) as batches:
                     async for batch in batches:
-                        for chunk in batch:
+                        # Hand each chunk over and keep none: waiting for its next read, a
+                        # stream holds nothing of the last (a thousand idle streams would).
+                        batch.reverse()
+                        while batch:
                             yielded = True
-                            yield chunk
-                        # Hold no chunk while waiting for the next read: a thousand idle
-                        # streams would otherwise each keep their last read's chunks.
-                        batch.clear()
+                            yield batch.pop()
                 return
             except ModelError as error:
                 # An error event before any output (Anthropic's overloaded_error) is retried

@@ -251,6 +251,7 @@ class OCIModel(ChatModel):
             async for chunk in super().stream(messages, tools, **kwargs):
                 yielded = True
                 yield chunk
+                del chunk  # held by no one here while the next read is awaited
             return
         except ModelBadRequestError as error:
             text = error.message.lower()
