@@ -53,6 +53,7 @@ def _as_validated(cls: type[BaseModel], values: dict[str, Any]) -> dict[str, Any
         or decorators.root_validators
         or decorators.model_validators
         or cls.model_config.get("validate_default")
+        or cls.model_config.get("revalidate_instances", "never") != "never"
     ):
         return None
     fields = cls.model_fields

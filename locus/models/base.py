@@ -112,7 +112,8 @@ class CodecModule:
     """A model class's `codec`: the wire module named, imported when first used.
 
     Example:
-        >>> codec: ClassVar[CodecModule] = CodecModule("locus.models.wire.openai_chat")
+        >>> class OpenAIModel(ChatModel):
+        ...     codec = CodecModule("locus.models.wire.openai_chat")
     """
 
     def __init__(self, module: str) -> None:
