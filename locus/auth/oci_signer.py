@@ -13,6 +13,7 @@ import base64
 import email.utils
 import functools
 import hashlib
+import time
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,12 @@ def _join(signed: dict[str, str]) -> str:
     return "\n".join(f"{name}: {value}" for name, value in signed.items())
 
 
+@functools.lru_cache(maxsize=1)
+def _http_date(second: int) -> str:
+    # Formatted once a second, not once a request.
+    return email.utils.formatdate(second, usegmt=True)
+
+
 @functools.cache
 def _pkcs1v15_sha256() -> tuple[AsymmetricPadding, HashAlgorithm]:
     # Imported when the first request is signed: an OpenAI-only program never loads cryptography.
@@ -75,7 +82,7 @@ def sign_request(
         extra: Further header names to sign when the request has them.
     """
     headers = request.headers
-    signed = {"date": email.utils.formatdate(usegmt=True), "(request-target)": _target(request)}
+    signed = {"date": _http_date(int(time.time())), "(request-target)": _target(request)}
     if host:
         signed["host"] = headers["host"]
     if request.method in BODY_METHODS:
