@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from locus.auth.oci_credentials import APIKeyCredentials, OCICredentials
-from locus.auth.oci_signer import OCISigner, sign_request
+from locus.auth.oci_signer import OCISigner, sign_request, signing_string
 from tests.oci_helpers import FINGERPRINT, TENANCY, USER, new_key, verify_httpx
 
 KEY_ID = f"{TENANCY}/{USER}/{FINGERPRINT}"
@@ -65,6 +65,16 @@ def test_signature_verifies_with_the_public_key(method, url, content, names, rsa
     assert " ".join(signature.headers) == names
     target = request.url.raw_path.decode()
     assert f"(request-target): {method.lower()} {target}" in signature.signing_string
+
+
+def test_signing_string_is_the_text_the_signature_covers(rsa_key):
+    request = httpx.Request(
+        "POST", f"{HOST}/20231130/actions/chat", content=b"{}", headers={"opc-compartment-id": "c"}
+    )
+    sign_request(request, KEY_ID, rsa_key, extra=("opc-compartment-id", "absent"))
+    signature = verify_httpx(request, rsa_key.public_key())
+    assert signing_string(request, signature.headers) == signature.signing_string
+    assert signature.headers[-1] == "opc-compartment-id"
 
 
 def test_body_headers_for_an_empty_body_and_a_given_content_type(rsa_key):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from locus.models._construct import construct
 from locus.models.base import ChatModel
@@ -19,7 +23,42 @@ from locus.transport.retry import RetryPolicy
 
 CLIENT = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
 POLICY = RetryPolicy(max_retries=1)
-CONFIGS = [AnthropicConfig, OCIConfig, OCIOpenAIConfig, OllamaConfig, OpenAIConfig]
+
+
+class Shapes(BaseModel):
+    """Field shapes the configs do not have, each of which `construct` leaves to pydantic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    aliased: int = Field(default=0, alias="other")
+    floats: list[float] = Field(default=[])
+    counts: dict[str, int] = Field(default={})
+    pairs: dict[int, str] = Field(default={})
+    short: str = Field(default="", max_length=3)
+    capped: float = Field(default=1.0, le=5)
+    level: int | str | None = None
+    level_or_ratio: int | float = 0
+    when: datetime | None = None
+    where: Path | None = None
+    named: tuple[str, ...] = ()
+    anything: Any = None
+
+
+class Ignoring(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = "x"
+
+
+CONFIGS = [
+    AnthropicConfig,
+    OCIConfig,
+    OCIOpenAIConfig,
+    OllamaConfig,
+    OpenAIConfig,
+    Shapes,
+    Ignoring,
+]
 
 # Right and wrong values for every kind of field the configs have.
 VALUES = st.sampled_from(
@@ -53,6 +92,10 @@ VALUES = st.sampled_from(
         {"k": 1},
         {1: "v"},
         SecretStr("sk-secret"),
+        {"k": 1.5},
+        {1: "v", 2: "w"},
+        datetime(2026, 1, 1, tzinfo=UTC),
+        Path("/tmp"),
         OCIAuthType.INSTANCE_PRINCIPAL,
         CLIENT,
         POLICY,
@@ -80,7 +123,7 @@ def outcome(make):
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_construct_gives_what_validation_gives(config, data):
-    names = st.sampled_from([*config.model_fields, "extra_option"])
+    names = st.sampled_from([*config.model_fields, "extra_option", "other"])
     values = data.draw(st.dictionaries(names, VALUES, max_size=6))
     assert outcome(lambda: construct(config, **values)) == outcome(lambda: config(**values))
 
