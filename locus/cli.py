@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from locus import __version__
 from locus.core.errors import ConfigError, LocusError
@@ -44,6 +44,8 @@ _WEATHER_TOOL = {
 
 class WeatherReport(BaseModel):
     """The structured answer the demo asks for."""
+
+    model_config = ConfigDict(defer_build=True)
 
     city: str
     temp_c: float

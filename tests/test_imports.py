@@ -92,3 +92,16 @@ def test_an_oci_model_loads_cryptography_only_when_it_signs():
     assert not {m for m in loaded if m.startswith("cryptography")}
     assert "locus.auth.oci_federation" not in loaded
     assert not {m for m in loaded if m.startswith(CALL_MODULES)}
+
+
+def test_importing_any_locus_module_builds_no_pydantic_validator():
+    # A validator is built when first needed; building one at import would also run
+    # pydantic's plugin discovery, which reads `importlib.metadata`.
+    loaded = loaded_after(
+        "import importlib, pkgutil, locus\n"
+        "for module in pkgutil.walk_packages(locus.__path__, 'locus.'):\n"
+        "    if not module.name.endswith('__main__'):\n"
+        "        importlib.import_module(module.name)"
+    )
+    assert "locus.cli" in loaded
+    assert "importlib.metadata" not in loaded

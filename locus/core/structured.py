@@ -47,7 +47,7 @@ class StructuredOutputError(LocusError):
 class StructuredOutput(BaseModel, Generic[T]):
     """The outcome of `parse_structured`: the parsed model, or why it failed."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     raw: str
     parsed: T | None = None
