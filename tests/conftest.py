@@ -13,13 +13,14 @@ from locus.testing import FakeServer
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 _SCRUBBED_PREFIXES = ("OPENAI_", "ANTHROPIC_", "OLLAMA_", "OCI_")
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's keys, hosts or OCI settings."""
+    """No test sees the developer's keys, hosts, OCI settings or proxies."""
     for name in list(os.environ):
-        if name.startswith(_SCRUBBED_PREFIXES):
+        if name.startswith(_SCRUBBED_PREFIXES) or name.lower() in _PROXY_VARIABLES:
             monkeypatch.delenv(name)
 
 
