@@ -21,7 +21,7 @@ from locus.auth.oci_config import load_private_key
 from locus.auth.oci_credentials import TokenCredentials
 from locus.auth.oci_signer import sign_request
 from locus.core.errors import ConfigError, ModelError
-from locus.transport.pool import SHARED_TRANSPORT
+from locus.transport.pool import SHARED_TRANSPORT, proxy_mounts
 from locus.transport.retry import RetryPolicy, RetryState, send_with_retry
 
 __all__ = ["METADATA_URL", "InstancePrincipalCredentials"]
@@ -94,7 +94,9 @@ class InstancePrincipalCredentials(TokenCredentials):
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
         timeout = httpx.Timeout(self.timeout, read=60.0)
-        async with httpx.AsyncClient(transport=SHARED_TRANSPORT, timeout=timeout) as client:
+        async with httpx.AsyncClient(
+            transport=SHARED_TRANSPORT, mounts=proxy_mounts(), timeout=timeout
+        ) as client:
             cert_pem = await self._metadata(client, "/identity/cert.pem")
             key_pem = await self._metadata(client, "/identity/key.pem")
             intermediate_pem = await self._metadata(client, "/identity/intermediate.pem")

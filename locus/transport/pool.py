@@ -34,6 +34,7 @@ __all__ = [
     "SharedTransport",
     "environment_proxies",
     "light_client",
+    "proxy_mounts",
     "shared_pool",
 ]
 
@@ -127,6 +128,14 @@ def _direct_pattern(host: str) -> str:
     return f"all://[{host}]" if address.version == 6 else f"all://{host}"
 
 
+def proxy_mounts() -> dict[str, httpx.AsyncBaseTransport | None]:
+    """`mounts=` for a client over the shared pools: a shared transport per proxy."""
+    return {
+        pattern: None if proxy is None else SharedTransport(proxy)
+        for pattern, proxy in environment_proxies().items()
+    }
+
+
 def light_client(
     *,
     base_url: str,
@@ -144,10 +153,7 @@ def light_client(
     """
     return httpx.AsyncClient(
         transport=SHARED_TRANSPORT,
-        mounts={
-            pattern: None if proxy is None else SharedTransport(proxy)
-            for pattern, proxy in environment_proxies().items()
-        },
+        mounts=proxy_mounts(),
         base_url=base_url,
         headers=headers,
         timeout=httpx.Timeout(timeout),

@@ -85,6 +85,25 @@ async def test_instance_principal_flow_end_to_end(monkeypatch):
     assert not credentials.expired(60)
 
 
+async def test_federation_goes_through_the_environments_proxy_and_metadata_does_not(
+    monkeypatch,
+):
+    from tests.oci_helpers import instance_identity
+
+    leaf, leaf_key, intermediate = instance_identity()
+    async with FakeServer() as metadata, FakeServer() as proxy:
+        monkeypatch.setenv("OCI_METADATA_BASE_URL", f"{metadata.url}/opc/v2")
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # as OCI asks of proxied instances
+        script_metadata(metadata, leaf, leaf_key, intermediate)
+        proxy.enqueue(Reply.json(json.dumps({"token": token(expires_in=1200)}).encode()))
+        credentials = InstancePrincipalCredentials(federation_endpoint="http://auth.oci.test")
+        await credentials.ensure_fresh()
+    assert len(metadata.requests) == 4
+    assert [r.path for r in proxy.requests] == ["http://auth.oci.test/v1/x509"]
+
+
 async def test_token_near_expiry_is_refreshed_with_a_new_session_key(monkeypatch):
     from tests.oci_helpers import instance_identity
 
