@@ -75,7 +75,7 @@ def test_creating_a_model_loads_nothing_only_a_call_needs(model):
     assert not {m for m in loaded if m.startswith(CALL_MODULES)}
 
 
-def test_the_first_call_loads_what_it_needs():
+def test_a_models_codec_is_imported_when_first_used():
     loaded = loaded_after(
         "from locus.models.registry import get_model\n"
         "from locus.core.messages import Message\n"
