@@ -23,6 +23,7 @@ status, the provider's request id and the response body, redacted and truncated.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -44,18 +45,24 @@ __all__ = [
 
 MAX_BODY_CHARS = 2000
 
-# Credential shapes that must never reach a message or a log even when a provider echoes them.
-_SECRET_PATTERNS = (
-    re.compile(r"\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"),
-    re.compile(
-        r"(?i)(\"?(?:api[_-]?key|token|secret|password|passphrase)\"?\s*[:=]\s*\"?)[^\s\",}]{4,}"
-    ),
-    re.compile(
-        r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
-    ),
-)
 REDACTED = "[REDACTED]"
+
+
+@functools.cache
+def _secret_patterns() -> tuple[re.Pattern[str], ...]:
+    # Credential shapes that must never reach a message or a log even when a provider echoes
+    # them; compiled when first needed, not when locus is imported.
+    return (
+        re.compile(r"\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_\-]{8,}"),
+        re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"),
+        re.compile(
+            r"(?i)(\"?(?:api[_-]?key|token|secret|password|passphrase)\"?\s*[:=]\s*\"?)"
+            r"[^\s\",}]{4,}"
+        ),
+        re.compile(
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+        ),
+    )
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -71,7 +78,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_PATTERNS:
+    for pattern in _secret_patterns():
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-IMPORT_RUNS = 21
+IMPORT_RUNS = 31
 REQUESTS = 400
 REQUEST_ROUNDS = 10
 STREAM_CHUNKS = 10_000
