@@ -335,9 +335,9 @@ class ChatModel(BaseModel):
         Raises:
             ModelError: A typed error naming the provider and what went wrong.
         """
-        from locus.models._stream import deadline, within
+        from locus.models._stream import within
 
-        when = deadline(kwargs.pop("deadline", None) or self.config.deadline)
+        when = self._deadline(kwargs)
         request = self._build_request(messages, tools, kwargs, stream=False)
         async with within(when, self.provider):
             response = await self._send(request, self._retry_state())
@@ -375,9 +375,9 @@ class ChatModel(BaseModel):
             ModelError: A typed error; when the stream breaks midway, after the text already
                 yielded, and without re-sending the request.
         """
-        from locus.models._stream import deadline, fold_stream, within
+        from locus.models._stream import fold_stream, within
 
-        when = deadline(kwargs.pop("deadline", None) or self.config.deadline)
+        when = self._deadline(kwargs)
         request = self._build_request(messages, tools, kwargs, stream=True)
         retry = self._retry_state()
         while True:
@@ -483,6 +483,12 @@ class ChatModel(BaseModel):
             headers=self._all_headers(),
             timeout=httpx.Timeout(self.config.request_timeout),
         )
+
+    def _deadline(self, kwargs: dict[str, Any]) -> float | None:
+        """The loop time a call must end by, from its `deadline=` or the config's."""
+        from locus.models._stream import deadline
+
+        return deadline(kwargs.pop("deadline", None) or self.config.deadline)
 
     def _retry_state(self) -> RetryState:
         policy = self.config.retry_policy or _default_policy(self.config.max_retries)
